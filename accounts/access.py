@@ -1,0 +1,37 @@
+"""Access helpers: the first line of every tenant view.
+
+An outsider gets 404 (the object's existence is not revealed); a viewer gets 403 on any change.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Membership
+
+
+def get_membership(request: HttpRequest) -> Membership:
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is None:
+        raise Http404("No distributor account")
+    return membership
+
+
+def get_member_manager(request: HttpRequest) -> Membership:
+    membership = get_membership(request)
+    if not membership.can_manage_members:
+        raise PermissionDenied
+    return membership
+
+
+def get_membership_for_user(request: HttpRequest, code: str) -> tuple[Membership, Membership]:
+    """(the membership named by `code`, the requesting user's membership that may manage it)."""
+    mine = get_membership(request)
+    target = get_object_or_404(
+        Membership.objects.select_related("user", "tenant"), code=code, tenant=mine.tenant
+    )
+    if not mine.can_manage_members:
+        raise PermissionDenied
+    return target, mine

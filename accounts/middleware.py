@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from accounts.models import Membership
+
+SESSION_KEY = "tenant_code"
+
+
+class TenantMiddleware:
+    """Attaches `request.membership` (and `request.tenant`): the tenant the user is working in.
+
+    The choice is remembered in the session; without one, the user's oldest membership is used.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None  # type: ignore[attr-defined]
+        request.tenant = None  # type: ignore[attr-defined]
+        if request.user.is_authenticated:
+            memberships = Membership.objects.filter(user=request.user).select_related("tenant")
+            chosen = request.session.get(SESSION_KEY)
+            m = memberships.filter(tenant__code=chosen).first() if chosen else None
+            m = m or memberships.order_by("created_at").first()
+            if m is not None:
+                request.membership = m  # type: ignore[attr-defined]
+                request.tenant = m.tenant  # type: ignore[attr-defined]
+        return self.get_response(request)

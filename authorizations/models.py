@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tenant
+from authorizations import crypto
+from stores.models import Store
+
+
+class Capability(models.TextChoices):
+    ORDERS = "orders", _("Order loading")
+    LISTINGS = "listings", _("Listing/inventory sync")
+    ADS = "ads", _("Advertising")
+
+
+SPAPI_CAPABILITIES = (Capability.ORDERS, Capability.LISTINGS)
+
+
+class AuthStatus(models.TextChoices):
+    NOT_AUTHORIZED = "not_authorized", _("Not authorized")
+    PENDING = "pending", _("Authorizing")
+    AUTHORIZED = "authorized", _("Authorized")
+    NEEDS_REAUTHORIZATION = "needs_reauthorization", _("Needs re-authorization")
+    DISABLED = "disabled", _("Disabled")
+
+
+class Authorization(models.Model):
+    """One capability of one store. The refresh token is only ever stored encrypted."""
+
+    store = models.ForeignKey(Store, models.CASCADE, related_name="authorizations", verbose_name=_("store"))
+    capability = models.CharField(_("capability"), max_length=10, choices=Capability.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=24,
+        choices=AuthStatus.choices,
+        default=AuthStatus.NOT_AUTHORIZED,
+        db_index=True,
+    )
+    selling_partner_id = models.CharField(_("selling partner id"), max_length=40, blank=True)
+    refresh_token_encrypted = models.TextField(blank=True, editable=False)
+    authorized_at = models.DateTimeField(_("authorized on"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires on"), null=True, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    granted_marketplaces = models.JSONField(_("participating marketplaces"), default=list, blank=True)
+    ads_profiles = models.JSONField(_("advertising profiles"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("authorization")
+        verbose_name_plural = _("authorizations")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "capability"], name="unique_store_capability")
+        ]
+        indexes = [models.Index(fields=["capability", "status"], name="auth_capability_status")]
+
+    def __str__(self) -> str:
+        return f"{self.store} · {self.get_capability_display()} · {self.get_status_display()}"
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.refresh_token_encrypted)
+
+    def get_refresh_token(self) -> str:
+        return crypto.decrypt(self.refresh_token_encrypted) if self.refresh_token_encrypted else ""
+
+    def set_refresh_token(self, token: str) -> None:
+        self.refresh_token_encrypted = crypto.encrypt(token) if token else ""
+
+    @property
+    def is_spapi(self) -> bool:
+        return self.capability in SPAPI_CAPABILITIES
+
+    def expires_within(self, days: int) -> bool:
+        return (
+            self.status == AuthStatus.AUTHORIZED
+            and self.expires_at is not None
+            and self.expires_at <= timezone.now() + timedelta(days=days)
+        )
+
+    @property
+    def days_to_expiry(self) -> int | None:
+        if self.expires_at is None:
+            return None
+        return max(0, (self.expires_at - timezone.now()).days)
+
+
+def new_state() -> str:
+    # 32 bytes = 256 random bits, URL-safe.
+    return secrets.token_urlsafe(32)
+
+
+class AuthorizationAttempt(models.Model):
+    """One click on "authorize": the server-side record behind the OAuth `state`."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Waiting for Amazon")
+        QUARANTINED = "quarantined", _("Waiting for login")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CANCELLED = "cancelled", _("Cancelled at Amazon")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=100, unique=True, default=new_state, editable=False)
+    store = models.ForeignKey(Store, models.CASCADE, related_name="attempts", verbose_name=_("store"))
+    capability = models.CharField(_("capability"), max_length=10, choices=Capability.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("started by")
+    )
+    session_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    source = models.CharField(max_length=20, default="portal", editable=False)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("callback received"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    selling_partner_id = models.CharField(_("selling partner id"), max_length=40, blank=True)
+    consent_url = models.URLField(max_length=2000, blank=True, editable=False)
+    # A grant exchanged in another browser waits here (encrypted) until a member logs in, at most 15 minutes.
+    quarantined_token_encrypted = models.TextField(blank=True, editable=False)
+    start_ip = models.GenericIPAddressField(_("IP at start"), null=True, blank=True)
+    start_user_agent = models.CharField(_("user agent at start"), max_length=300, blank=True)
+    callback_ip = models.GenericIPAddressField(_("IP at callback"), null=True, blank=True)
+    callback_user_agent = models.CharField(_("user agent at callback"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("authorization attempt")
+        verbose_name_plural = _("authorization attempts")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["store", "capability", "-started_at"], name="attempt_store_cap")]
+
+    def __str__(self) -> str:
+        return f"{self.store} · {self.get_capability_display()} · {self.get_outcome_display()}"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+
+class AuditEvent(models.Model):
+    """Who did what to which store's authorization, and how it ended. Never holds a token or secret."""
+
+    tenant = models.ForeignKey(Tenant, models.SET_NULL, null=True, blank=True, related_name="+")
+    store = models.ForeignKey(Store, models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    capability = models.CharField(_("capability"), max_length=10, choices=Capability.choices, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    outcome = models.CharField(_("outcome"), max_length=40, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["store", "-created_at"], name="audit_store_time")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.outcome}"

@@ -1,0 +1,129 @@
+"""The combined authorization status of a store: one function decides it, one function words it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from authorizations.models import Authorization, AuthStatus, Capability
+from stores.models import CombinedStatus, Store
+
+
+def compute(auths: Mapping[str, Authorization]) -> str:
+    """The table of DESIGN.md, evaluated top to bottom."""
+    warn_days = settings.AUTHORIZATION_RENEWAL_WARNING_DAYS
+    if any(
+        a.status == AuthStatus.NEEDS_REAUTHORIZATION or (a.is_spapi and a.expires_within(warn_days))
+        for a in auths.values()
+    ):
+        return CombinedStatus.ATTENTION
+    authorized = [
+        c for c in (Capability.ORDERS, Capability.LISTINGS) if _status(auths, c) == AuthStatus.AUTHORIZED
+    ]
+    if len(authorized) == 2:
+        return CombinedStatus.AUTHORIZED
+    if len(authorized) == 1:
+        return CombinedStatus.PARTIAL
+    if any(a.status == AuthStatus.PENDING for a in auths.values()) and not any(
+        a.status == AuthStatus.AUTHORIZED for a in auths.values()
+    ):
+        return CombinedStatus.PENDING
+    return CombinedStatus.NOT_AUTHORIZED
+
+
+def recompute(store: Store) -> str:
+    """Store the combined status from the store's authorizations. Call inside the transaction that changed them."""
+    auths = {a.capability: a for a in Authorization.objects.filter(store=store)}
+    value = compute(auths)
+    if value != store.authorization_status:
+        store.authorization_status = value
+        Store.objects.filter(pk=store.pk).update(authorization_status=value)
+    return value
+
+
+def recompute_in_transaction(store: Store) -> str:
+    with transaction.atomic():
+        return recompute(store)
+
+
+def _status(auths: Mapping[str, Authorization], capability: str) -> str:
+    a = auths.get(capability)
+    return a.status if a else AuthStatus.NOT_AUTHORIZED
+
+
+def _capability_phrase(capability: str, status: str) -> str:
+    phrases = {
+        (Capability.ORDERS, AuthStatus.AUTHORIZED): _("order loading authorized"),
+        (Capability.ORDERS, AuthStatus.NOT_AUTHORIZED): _("order loading not authorized"),
+        (Capability.ORDERS, AuthStatus.PENDING): _("order loading being authorized"),
+        (Capability.ORDERS, AuthStatus.NEEDS_REAUTHORIZATION): _("order loading needs re-authorization"),
+        (Capability.ORDERS, AuthStatus.DISABLED): _("order loading disabled"),
+        (Capability.LISTINGS, AuthStatus.AUTHORIZED): _("listing/inventory authorized"),
+        (Capability.LISTINGS, AuthStatus.NOT_AUTHORIZED): _("listing/inventory not authorized"),
+        (Capability.LISTINGS, AuthStatus.PENDING): _("listing/inventory being authorized"),
+        (Capability.LISTINGS, AuthStatus.NEEDS_REAUTHORIZATION): _(
+            "listing/inventory needs re-authorization"
+        ),
+        (Capability.LISTINGS, AuthStatus.DISABLED): _("listing/inventory disabled"),
+        (Capability.ADS, AuthStatus.AUTHORIZED): _("advertising authorized"),
+        (Capability.ADS, AuthStatus.NOT_AUTHORIZED): _("advertising not authorized"),
+        (Capability.ADS, AuthStatus.PENDING): _("advertising being authorized"),
+        (Capability.ADS, AuthStatus.NEEDS_REAUTHORIZATION): _("advertising needs re-authorization"),
+        (Capability.ADS, AuthStatus.DISABLED): _("advertising disabled"),
+    }
+    return phrases[(Capability(capability), AuthStatus(status))]
+
+
+def _expiry_phrase(capability: str, days: int) -> str:
+    names = {
+        Capability.ORDERS: _("order loading"),
+        Capability.LISTINGS: _("listing/inventory"),
+        Capability.ADS: _("advertising"),
+    }
+    return _("%(capability)s expires in %(days)d days") % {
+        "capability": names[Capability(capability)],
+        "days": days,
+    }
+
+
+def _sentence(parts: list[str]) -> str:
+    text = parts[0]
+    for part in parts[1:]:
+        # Translators: joins two parts of a status label, e.g. "order loading authorized, listing/inventory ...".
+        text = _("%(first)s, %(second)s") % {"first": text, "second": part}
+    return text[:1].upper() + text[1:]
+
+
+def combined_label(status: str, auths: Mapping[str, Authorization]) -> str:
+    """Human label of the combined status, e.g. "Order loading authorized, listing/inventory not authorized"."""
+    orders, listings = _status(auths, Capability.ORDERS), _status(auths, Capability.LISTINGS)
+    if status == CombinedStatus.AUTHORIZED:
+        text = _("Authorized")
+    elif status == CombinedStatus.PARTIAL:
+        text = _sentence(
+            [_capability_phrase(Capability.ORDERS, orders), _capability_phrase(Capability.LISTINGS, listings)]
+        )
+    elif status == CombinedStatus.ATTENTION:
+        warn_days = settings.AUTHORIZATION_RENEWAL_WARNING_DAYS
+        parts = []
+        for cap in (Capability.ORDERS, Capability.LISTINGS, Capability.ADS):
+            a = auths.get(cap)
+            if a is None:
+                continue
+            if a.status == AuthStatus.NEEDS_REAUTHORIZATION:
+                parts.append(_capability_phrase(cap, a.status))
+            elif a.is_spapi and a.expires_within(warn_days):
+                parts.append(_expiry_phrase(cap, a.days_to_expiry or 0))
+        text = _sentence(parts) if parts else _("Needs attention")
+    elif status == CombinedStatus.PENDING:
+        text = _("Authorizing")
+    else:
+        text = _("Not authorized")
+    ads = _status(auths, Capability.ADS)
+    already_named = status == CombinedStatus.ATTENTION and ads == AuthStatus.NEEDS_REAUTHORIZATION
+    if ads != AuthStatus.NOT_AUTHORIZED and not already_named:
+        text = _("%(label)s · %(ads)s") % {"label": text, "ads": _capability_phrase(Capability.ADS, ads)}
+    return text

@@ -1,0 +1,286 @@
+"""Settings, read only from the environment (django-environ).
+
+A `.env` file at the repository root is read when present (the setup script writes one for development);
+variables already set in the environment win. Production (DEBUG off) refuses to start without its secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if os.environ.get("DJANGO_READ_DOT_ENV", "1") == "1" and (BASE_DIR / ".env").exists():
+    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _required_in_production(name: str, dev_default: str) -> str:
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(
+        f"{name} is not set. It is required when DEBUG is off (production); see .env.example."
+    )
+
+
+SECRET_KEY = _required_in_production("SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production")
+ALLOWED_HOSTS: list[str] = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS is not set. It is required when DEBUG is off (production).")
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Fernet keys, newest first, comma separated. Rotation: put a new key first and run `manage.py rotate_tokens`.
+TOKEN_ENCRYPTION_KEYS: list[str] = [
+    k.strip()
+    for k in _required_in_production(
+        "TOKEN_ENCRYPTION_KEYS", "ZGV2LW9ubHktaW5zZWN1cmUtZmVybmV0LWtleS0zMmI="
+    ).split(",")
+    if k.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.forms",
+    "allauth",
+    "allauth.account",
+    "django_q",
+    "accounts",
+    "stores",
+    "authorizations",
+    "sync",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.TenantMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+# Form widgets render through TEMPLATES, so templates/ can hold widget templates.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "accounts.context_processors.tenant",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the web process and the qcluster workers share the file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+
+# django-allauth: email + password, no username.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "stores:list"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Store portal <noreply@localhost>")
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+# Security headers. HTTPS-only settings follow DEBUG so `check --deploy` is clean in production.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Store rules.
+STORE_INITIAL_DATE_MAX_AGE_DAYS = env.int("STORE_INITIAL_DATE_MAX_AGE_DAYS", default=730)
+STORES_PER_PAGE = 50
+
+# The sandbox (simulated Amazon). On by default in development only; production needs both flags.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+SANDBOX_ALLOWED_IN_PRODUCTION = env.bool("SANDBOX_ALLOWED_IN_PRODUCTION", default=False)
+# Where the portal's server side reaches the sandbox (the same process in the demo).
+SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000/sandbox")
+SANDBOX_TIME_SCALE = env.float("SANDBOX_TIME_SCALE", default=1.0)
+
+# Outbound HTTP.
+HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
+HTTP_READ_TIMEOUT = env.float("HTTP_READ_TIMEOUT", default=20.0)
+
+# django-q2. timeout < retry, finite attempts: a killed worker's task is handed out again, never forever.
+Q_CLUSTER = {
+    "name": "portal",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=600),
+    "retry": env.int("Q_RETRY", default=720),
+    "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
+    "queue_limit": 50,
+    "bulk": 10,
+    "catch_up": False,
+    "save_limit": 1000,
+    "label": "Django Q2",
+}
+if env.str("Q_REDIS_URL", default=""):
+    Q_CLUSTER["redis"] = env.str("Q_REDIS_URL")
+else:
+    Q_CLUSTER["orm"] = "default"
+if env.bool("Q_SYNC", default=False):
+    Q_CLUSTER["sync"] = True
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Amazon. With AMAZON_USE_SANDBOX the endpoints below are replaced by the sandbox's (see authorizations/endpoints.py);
+# switching to real Amazon is configuration only.
+AMAZON_USE_SANDBOX = env.bool("AMAZON_USE_SANDBOX", default=SANDBOX_ENABLED)
+AMAZON_ENDPOINTS = {
+    "NA": {
+        "sp_api": env.str("AMAZON_NA_SP_API", default="https://sellingpartnerapi-na.amazon.com"),
+        "lwa_authorize": env.str("AMAZON_NA_LWA_AUTHORIZE", default="https://www.amazon.com/ap/oa"),
+        "lwa_token": env.str("AMAZON_NA_LWA_TOKEN", default="https://api.amazon.com/auth/o2/token"),
+        "ads_api": env.str("AMAZON_NA_ADS_API", default="https://advertising-api.amazon.com"),
+    },
+    "EU": {
+        "sp_api": env.str("AMAZON_EU_SP_API", default="https://sellingpartnerapi-eu.amazon.com"),
+        "lwa_authorize": env.str("AMAZON_EU_LWA_AUTHORIZE", default="https://eu.account.amazon.com/ap/oa"),
+        "lwa_token": env.str("AMAZON_EU_LWA_TOKEN", default="https://api.amazon.co.uk/auth/o2/token"),
+        "ads_api": env.str("AMAZON_EU_ADS_API", default="https://advertising-api-eu.amazon.com"),
+    },
+    "FE": {
+        "sp_api": env.str("AMAZON_FE_SP_API", default="https://sellingpartnerapi-fe.amazon.com"),
+        "lwa_authorize": env.str("AMAZON_FE_LWA_AUTHORIZE", default="https://apac.account.amazon.com/ap/oa"),
+        "lwa_token": env.str("AMAZON_FE_LWA_TOKEN", default="https://api.amazon.co.jp/auth/o2/token"),
+        "ads_api": env.str("AMAZON_FE_ADS_API", default="https://advertising-api-fe.amazon.com"),
+    },
+}
+# Seller Central consent host per site comes from stores/marketplaces.py; this template turns it into a URL.
+AMAZON_SELLER_CENTRAL_URL_TEMPLATE = env.str("AMAZON_SELLER_CENTRAL_URL_TEMPLATE", default="https://{host}")
+# Public base URL of the portal, used for OAuth redirect URIs registered at Amazon. Empty: taken from the request.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+
+
+def _amazon_secret(name: str, sandbox_default: str) -> str:
+    # Sandbox values are the development defaults; production leaves them empty and a system check reports it.
+    return env.str(name, default=sandbox_default if AMAZON_USE_SANDBOX else "")
+
+
+# Two SP-API applications (one per capability) and one Login with Amazon client for Ads.
+AMAZON_SPAPI_APPS = {
+    "orders": {
+        "app_id": _amazon_secret("SPAPI_ORDERS_APP_ID", "amzn1.sp.solution.sandbox-orders-0001"),
+        "client_id": _amazon_secret("SPAPI_ORDERS_CLIENT_ID", "amzn1.application-oa2-client.sandbox-orders"),
+        "client_secret": _amazon_secret("SPAPI_ORDERS_CLIENT_SECRET", "sandbox-orders-client-secret"),
+        "beta": env.bool("SPAPI_ORDERS_DRAFT", default=False),
+    },
+    "listings": {
+        "app_id": _amazon_secret("SPAPI_LISTINGS_APP_ID", "amzn1.sp.solution.sandbox-listings-0002"),
+        "client_id": _amazon_secret(
+            "SPAPI_LISTINGS_CLIENT_ID", "amzn1.application-oa2-client.sandbox-listings"
+        ),
+        "client_secret": _amazon_secret("SPAPI_LISTINGS_CLIENT_SECRET", "sandbox-listings-client-secret"),
+        "beta": env.bool("SPAPI_LISTINGS_DRAFT", default=False),
+    },
+}
+AMAZON_ADS_APP = {
+    "client_id": _amazon_secret("ADS_CLIENT_ID", "amzn1.application-oa2-client.sandbox-ads"),
+    "client_secret": _amazon_secret("ADS_CLIENT_SECRET", "sandbox-ads-client-secret"),
+}
+AUTHORIZATION_ATTEMPT_TTL_SECONDS = 15 * 60
+AUTHORIZATION_VALIDITY_DAYS = 365
+AUTHORIZATION_RENEWAL_WARNING_DAYS = 30

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from stores import views as store_views
+
+urlpatterns = [
+    path("", store_views.index, name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("team/", include("accounts.urls")),
+    path("stores/", include("stores.urls")),
+    path("", include("authorizations.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -1,0 +1,46 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  // Show only the sites of the chosen region; Far East stores have exactly one site.
+  function syncSites(form) {
+    var checked = form.querySelector("input[name=region]:checked");
+    var region = checked ? checked.value : null;
+    form.querySelectorAll("input[name=sites]").forEach(function (box) {
+      var label = box.closest("label");
+      var show = !region || box.dataset.region === region;
+      if (label) label.hidden = !show;
+      if (!show) box.checked = false;
+    });
+  }
+  document.querySelectorAll("form[data-store-form]").forEach(function (form) {
+    form.querySelectorAll("input[name=region]").forEach(function (r) {
+      r.addEventListener("change", function () { syncSites(form); });
+    });
+    form.addEventListener("change", function (e) {
+      var box = e.target;
+      if (box.name !== "sites" || !box.checked) return;
+      var region = form.dataset.region || (form.querySelector("input[name=region]:checked") || {}).value;
+      if (region === "FE") {
+        form.querySelectorAll("input[name=sites]").forEach(function (other) { if (other !== box) other.checked = false; });
+      }
+    });
+    syncSites(form);
+  });
+  // Confirm dialogs for destructive buttons.
+  document.querySelectorAll("[data-confirm]").forEach(function (el) {
+    el.addEventListener("click", function (e) { if (!window.confirm(el.dataset.confirm)) e.preventDefault(); });
+  });
+  // Language switcher submits on change.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+    s.addEventListener("change", function () { s.form.submit(); });
+  });
+  // Copy buttons.
+  document.querySelectorAll("[data-copy]").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var text = document.getElementById(btn.dataset.copy).value || document.getElementById(btn.dataset.copy).textContent;
+      var done = function () { btn.textContent = btn.dataset.copied || "Copied"; };
+      if (navigator.clipboard) { navigator.clipboard.writeText(text).then(done, done); }
+      else { var el = document.getElementById(btn.dataset.copy); el.select && el.select(); document.execCommand("copy"); done(); }
+    });
+  });
+})();

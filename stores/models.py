@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tenant
+from stores import marketplaces
+
+if TYPE_CHECKING:
+    from authorizations.models import Authorization
+
+
+class CombinedStatus(models.TextChoices):
+    AUTHORIZED = "authorized", _("Authorized")
+    PARTIAL = "partial", _("Partially authorized")
+    ATTENTION = "attention", _("Needs attention")
+    PENDING = "pending", _("Authorizing")
+    NOT_AUTHORIZED = "not_authorized", _("Not authorized")
+
+
+class StoreQuerySet(models.QuerySet["Store"]):
+    def active(self) -> StoreQuerySet:
+        return self.filter(archived_at__isnull=True)
+
+    def with_authorizations(self) -> StoreQuerySet:
+        return self.prefetch_related("authorizations")
+
+
+class Store(models.Model):
+    """An Amazon seller account (one region) that a distributor connects to the platform."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(
+        Tenant, models.CASCADE, related_name="stores", verbose_name=_("distributor account")
+    )
+    nickname = models.CharField(_("nickname"), max_length=50)
+    region = models.CharField(_("region"), max_length=2, choices=marketplaces.REGIONS)
+    sites = models.JSONField(_("sites"), default=list)
+    initial_order_date = models.DateField(_("initial order-pull date"), null=True, blank=True)
+    selling_partner_id = models.CharField(_("selling partner id"), max_length=40, blank=True, db_index=True)
+    timezone = models.CharField(_("timezone"), max_length=50, blank=True)
+    authorization_status = models.CharField(
+        _("authorization status"),
+        max_length=20,
+        choices=CombinedStatus.choices,
+        default=CombinedStatus.NOT_AUTHORIZED,
+        db_index=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=dj_timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+
+    objects = StoreQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("nickname"),
+                "tenant",
+                condition=models.Q(archived_at__isnull=True),
+                name="unique_active_nickname_per_tenant",
+            ),
+            # One Amazon account (seller + region) is connected to one active store, hence one tenant.
+            models.UniqueConstraint(
+                fields=["selling_partner_id", "region"],
+                condition=models.Q(archived_at__isnull=True) & ~models.Q(selling_partner_id=""),
+                name="unique_active_amazon_account",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "archived_at", "-created_at"], name="store_tenant_list"),
+            models.Index(
+                fields=["tenant", "authorization_status", "-created_at"], name="store_tenant_status"
+            ),
+            models.Index(fields=["authorization_status", "-created_at"], name="store_status_created"),
+            models.Index(fields=["region", "-created_at"], name="store_region_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.nickname
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def ordered_sites(self) -> list[str]:
+        order = [m.site for m in marketplaces.MARKETPLACES]
+        return sorted(self.sites, key=lambda s: order.index(s) if s in order else len(order))
+
+    @property
+    def primary_site(self) -> marketplaces.Marketplace:
+        sites = self.ordered_sites
+        if sites:
+            return marketplaces.BY_SITE[sites[0]]
+        return marketplaces.sites_in_region(self.region)[0]
+
+    @property
+    def marketplace_ids(self) -> list[str]:
+        return [
+            marketplaces.BY_SITE[s].marketplace_id for s in self.ordered_sites if s in marketplaces.BY_SITE
+        ]
+
+    def site_labels(self) -> list[str]:
+        return [marketplaces.site_label(s) for s in self.ordered_sites]
+
+    def region_label(self) -> str:
+        return marketplaces.region_label(self.region)
+
+    def authorization_map(self) -> dict[str, Authorization]:
+        """Capability → Authorization, from the prefetched rows when there are some."""
+        return {a.capability: a for a in self.authorizations.all()}
+
+    def authorization_label(self) -> str:
+        from authorizations.status import combined_label
+
+        return combined_label(self.authorization_status, self.authorization_map())

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import get_membership
+from authorizations.models import AuditEvent, AuthStatus, Capability
+from stores import actions
+from stores.access import get_editable_store_for_user, get_store_for_user
+from stores.forms import StoreCreateForm, StoreEditForm
+from stores.models import CombinedStatus, Store
+
+log = logging.getLogger(__name__)
+
+
+@require_GET
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "membership", None) is None:
+        return redirect("accounts:create_tenant")
+    return redirect("stores:list")
+
+
+@require_GET
+@login_required
+def store_list(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "membership", None) is None:
+        return redirect("accounts:create_tenant")
+    membership = get_membership(request)
+    q = request.GET.get("q", "").strip()[:50]
+    status = request.GET.get("status", "")
+    show_archived = status == "archived"
+    stores = Store.objects.filter(tenant=membership.tenant).with_authorizations()
+    stores = stores.filter(archived_at__isnull=not show_archived)
+    if q:
+        stores = stores.filter(nickname__icontains=q)
+    if status in CombinedStatus.values:
+        stores = stores.filter(authorization_status=status)
+    page = Paginator(stores, settings.STORES_PER_PAGE).get_page(request.GET.get("page"))
+    ctx = {
+        "page": page,
+        "q": q,
+        "status": status,
+        "status_choices": CombinedStatus.choices,
+        "capabilities": Capability.choices,
+        "membership": membership,
+    }
+    return render(request, "stores/list.html", ctx)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def store_add(request: HttpRequest) -> HttpResponse:
+    membership = get_membership(request)
+    if not membership.can_change:
+        raise PermissionDenied
+    form = StoreCreateForm(request.POST or None, tenant=membership.tenant)
+    if request.method == "POST":
+        if form.is_valid():
+            store = actions.create_store(request, membership, **form.cleaned_data)
+            return redirect("stores:created", code=store.code)
+        log.info("store form rejected: %s", form.errors.as_json()[:500])
+    return render(request, "stores/add.html", {"form": form})
+
+
+@require_GET
+@login_required
+def store_created(request: HttpRequest, code: str) -> HttpResponse:
+    store, membership = get_store_for_user(request, code)
+    return render(request, "stores/created.html", {"store": store, "membership": membership})
+
+
+@require_GET
+@login_required
+def store_detail(request: HttpRequest, code: str) -> HttpResponse:
+    store, membership = get_store_for_user(request, code)
+    auths = store.authorization_map()
+    ctx = {
+        "store": store,
+        "membership": membership,
+        "auths": [auths[c] for c in Capability.values if c in auths],
+        "site_warnings": actions.site_warnings(store),
+        "events": AuditEvent.objects.filter(store=store).select_related("user")[:20],
+        "AuthStatus": AuthStatus,
+    }
+    return render(request, "stores/detail.html", ctx)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def store_edit(request: HttpRequest, code: str) -> HttpResponse:
+    store, membership = get_editable_store_for_user(request, code)
+    initial = {
+        "nickname": store.nickname,
+        "sites": store.sites,
+        "initial_order_date": store.initial_order_date,
+    }
+    form = StoreEditForm(request.POST or None, initial=initial, tenant=store.tenant, instance=store)
+    if request.method == "POST":
+        if form.is_valid():
+            actions.update_store(request, store, **form.cleaned_data)
+            messages.success(request, _("The store was saved."))
+            return redirect("stores:detail", code=store.code)
+        log.info("store edit rejected: %s", form.errors.as_json()[:500])
+    return render(request, "stores/edit.html", {"store": store, "form": form})
+
+
+@require_GET
+@login_required
+def store_archive_confirm(request: HttpRequest, code: str) -> HttpResponse:
+    store, membership = get_editable_store_for_user(request, code)
+    return render(request, "stores/archive.html", {"store": store})
+
+
+@require_POST
+@login_required
+def store_archive(request: HttpRequest, code: str) -> HttpResponse:
+    store, membership = get_editable_store_for_user(request, code)
+    actions.archive_store(request, store)
+    messages.success(request, _("The store “%(name)s” was archived.") % {"name": store.nickname})
+    return redirect("stores:list")

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import os
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make around it are safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config: object) -> None:
+    from django.conf import settings
+
+    # Password hashing dominates a test that logs in; MD5 is fine for throwaway test users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
