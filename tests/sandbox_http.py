@@ -43,8 +43,11 @@ def _dispatch(request: Any) -> tuple[int, dict[str, str], bytes]:
 
 @contextmanager
 def sandbox_http() -> Iterator[responses.RequestsMock]:
+    from django.conf import settings
+
+    hosts = [*settings.ALLOWED_HOSTS, "sandbox.test"]
     with (
-        override_settings(SANDBOX_BASE_URL=SANDBOX_BASE, AMAZON_USE_SANDBOX=True),
+        override_settings(SANDBOX_BASE_URL=SANDBOX_BASE, AMAZON_USE_SANDBOX=True, ALLOWED_HOSTS=hosts),
         responses.RequestsMock(assert_all_requests_are_fired=False) as rsps,
     ):
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):

@@ -1,0 +1,158 @@
+"""Login with Amazon token endpoint (`POST /auth/o2/token`) and the Ads API profiles list."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from sandbox import catalog, clock, faults, services
+from sandbox.models import SandboxApplication
+
+
+def lwa_error(error: str, description: str, status: int = 400) -> JsonResponse:
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _token_fault(status: int) -> HttpResponse:
+    if status == 429:
+        return lwa_error("slow_down", "Too many requests. Retry later.", 429)
+    if status == 503:
+        return lwa_error("temporarily_unavailable", "The service is temporarily unavailable.", 503)
+    return lwa_error("server_error", "An internal error occurred.", 500)
+
+
+def _form(request: HttpRequest) -> dict[str, str]:
+    # LWA takes form-encoded bodies; a JSON body is accepted too, as Amazon's examples use both.
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return {k: request.POST.get(k, "") for k in request.POST}
+
+
+def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        client_id, _sep, secret = base64.b64decode(header[6:]).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return client_id, secret
+
+
+@csrf_exempt
+def token(request: HttpRequest, region: str) -> HttpResponse:
+    fault = faults.apply("token", _token_fault)
+    if fault is not None:
+        return fault
+    if request.method != "POST":
+        return lwa_error("invalid_request", "The token endpoint only accepts POST.")
+    form = _form(request)
+    grant_type = form.get("grant_type", "")
+    if not grant_type:
+        return lwa_error("invalid_request", "The request is missing a required parameter : grant_type")
+    if grant_type not in ("authorization_code", "refresh_token"):
+        return lwa_error("unsupported_grant_type", f"The grant type {grant_type} is not supported.")
+    client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+    basic = _basic_credentials(request)
+    if basic and not client_id:
+        client_id, client_secret = basic
+    application = services.application_by_client_id(client_id) if client_id else None
+    if application is None or not secrets.compare_digest(
+        application.client_secret.encode(), client_secret.encode()
+    ):
+        return lwa_error("invalid_client", "Client authentication failed", 401)
+    at = clock.now()
+    try:
+        if grant_type == "authorization_code":
+            code, redirect_uri = form.get("code", ""), form.get("redirect_uri", "")
+            if not code:
+                return lwa_error("invalid_request", "The request is missing a required parameter : code")
+            if not redirect_uri:
+                return lwa_error(
+                    "invalid_request", "The request is missing a required parameter : redirect_uri"
+                )
+            tokens = services.exchange_code(application, code, redirect_uri, at)
+        else:
+            refresh_token = form.get("refresh_token", "")
+            if not refresh_token:
+                return lwa_error(
+                    "invalid_request", "The request is missing a required parameter : refresh_token"
+                )
+            tokens = services.refresh(application, refresh_token, at)
+    except services.GrantError as exc:
+        return lwa_error(exc.error, exc.description, exc.status)
+    response = JsonResponse(tokens.as_json())
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def ads_error(status: int, code: str, details: str) -> JsonResponse:
+    return JsonResponse({"code": code, "details": details}, status=status)
+
+
+def _ads_fault(status: int) -> HttpResponse:
+    if status == 429:
+        return ads_error(429, "THROTTLED", "Too Many Requests. Retry later.")
+    if status == 503:
+        return ads_error(503, "SERVICE_UNAVAILABLE", "Service temporarily unavailable.")
+    return ads_error(500, "INTERNAL_ERROR", "An internal error occurred.")
+
+
+def profile_id(selling_partner_id: str, marketplace_id: str) -> int:
+    digest = hashlib.sha256(f"profile:{selling_partner_id}:{marketplace_id}".encode()).digest()
+    return int.from_bytes(digest[:6], "big") % 10**15
+
+
+def profiles(request: HttpRequest, region: str) -> HttpResponse:
+    fault = faults.apply("ads", _ads_fault)
+    if fault is not None:
+        return fault
+    if request.method != "GET":
+        return ads_error(405, "METHOD_NOT_ALLOWED", "Only GET is supported.")
+    client_id = request.headers.get("Amazon-Advertising-API-ClientId", "")
+    authorization = request.headers.get("Authorization", "")
+    bearer = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
+    try:
+        auth = services.check_access_token(bearer, clock.now())
+    except services.AccessDenied:
+        return ads_error(401, "UNAUTHORIZED", "Not authorized to access this advertiser.")
+    if auth.application.kind != SandboxApplication.Kind.ADS or auth.application.client_id != client_id:
+        return ads_error(401, "UNAUTHORIZED", "Not authorized to access this advertiser.")
+    seller = auth.seller
+    result: list[dict[str, Any]] = []
+    # Each regional Ads host only knows the profiles of its own region.
+    if seller.region == region:
+        for marketplace_id in seller.marketplace_ids:
+            m = catalog.marketplace(marketplace_id)
+            if m is None:
+                continue
+            result.append(
+                {
+                    "profileId": profile_id(seller.selling_partner_id, marketplace_id),
+                    "countryCode": catalog.country_code(m),
+                    "currencyCode": m.currency,
+                    "dailyBudget": 999999999.0,
+                    "timezone": m.timezone,
+                    "accountInfo": {
+                        "marketplaceStringId": marketplace_id,
+                        "id": seller.selling_partner_id,
+                        "type": "seller",
+                        "name": seller.name,
+                        "validPaymentMethod": True,
+                    },
+                }
+            )
+    return JsonResponse(result, safe=False)

@@ -1,0 +1,255 @@
+"""State of the simulated Amazon. Everything lives in the database so it survives restarts and is shared by processes.
+
+Times stored here are virtual times (see `sandbox.clock`) unless a field says otherwise.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.utils import timezone
+
+REGIONS = [("NA", "North America"), ("EU", "Europe"), ("FE", "Far East")]
+SELLER_ID_ALPHABET = string.ascii_uppercase + string.digits
+AUTHORIZATION_VALIDITY = timedelta(days=365)
+CODE_VALIDITY = timedelta(minutes=5)
+ACCESS_TOKEN_SECONDS = 3600
+
+
+def new_selling_partner_id() -> str:
+    return "A" + "".join(secrets.choice(SELLER_ID_ALPHABET) for _ in range(13))
+
+
+class SandboxSeller(models.Model):
+    selling_partner_id = models.CharField(max_length=20, unique=True, default=new_selling_partner_id)
+    name = models.CharField(max_length=200)
+    region = models.CharField(max_length=2, choices=REGIONS)
+    marketplace_ids = models.JSONField(default=list)
+    orders_per_day = models.PositiveIntegerField(
+        default=4, help_text="Generated orders per marketplace per day."
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["region", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.selling_partner_id}, {self.region})"
+
+
+class SandboxApplication(models.Model):
+    class Kind(models.TextChoices):
+        SP = "sp", "SP-API application"
+        ADS = "ads", "Login with Amazon client (Ads)"
+
+    # For ads clients Amazon has no application id; the LWA client id doubles as one.
+    application_id = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    developer = models.CharField(max_length=200)
+    client_id = models.CharField(max_length=200, unique=True)
+    client_secret = models.CharField(max_length=200)
+    draft = models.BooleanField(default=False)
+    redirect_paths = models.JSONField(
+        default=list, help_text="Registered redirect URI paths (host and port ignored)."
+    )
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SandboxAppAuthorization(models.Model):
+    """One seller's consent to one application ("Manage your apps" row)."""
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="authorizations")
+    application = models.ForeignKey(
+        SandboxApplication, on_delete=models.CASCADE, related_name="authorizations"
+    )
+    authorized_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by revoke and expire; tokens carry the generation they were issued in, so tokens from before a revoke
+    # stay dead even after the seller consents again.
+    generation = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "application"], name="sandbox_auth_unique")]
+        ordering = ["seller", "application"]
+
+    def __str__(self) -> str:
+        return f"{self.seller.name} → {self.application.name}"
+
+    def is_active(self, at: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > at
+
+    def status(self, at: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= at:
+            return "expired"
+        return "active"
+
+
+class SandboxAuthCode(models.Model):
+    code = models.CharField(max_length=100, unique=True)
+    authorization = models.ForeignKey(SandboxAppAuthorization, on_delete=models.CASCADE, related_name="codes")
+    generation = models.PositiveIntegerField()
+    redirect_uri = models.CharField(max_length=2000)
+    scope = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.code[:12]
+
+    def expired(self, at: datetime) -> bool:
+        return at >= self.created + CODE_VALIDITY
+
+
+class SandboxRefreshToken(models.Model):
+    token = models.CharField(max_length=300, unique=True)
+    authorization = models.ForeignKey(
+        SandboxAppAuthorization, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    generation = models.PositiveIntegerField()
+    issued_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.token[:12]
+
+
+class SandboxAccessToken(models.Model):
+    token = models.CharField(max_length=300, unique=True)
+    authorization = models.ForeignKey(
+        SandboxAppAuthorization, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    generation = models.PositiveIntegerField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.token[:12]
+
+
+class SandboxRateBucket(models.Model):
+    """A token bucket per seller + application + operation (Amazon's usage plans are per app/seller pair)."""
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE)
+    application = models.ForeignKey(SandboxApplication, on_delete=models.CASCADE)
+    operation = models.CharField(max_length=60)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "application", "operation"], name="sandbox_bucket_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.tokens:.2f}"
+
+
+class SandboxOrderDay(models.Model):
+    """Marks a (seller, marketplace, day) whose orders have been generated, so generation happens once."""
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE)
+    marketplace_id = models.CharField(max_length=20)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "marketplace_id", "day"], name="sandbox_orderday_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.marketplace_id} {self.day}"
+
+
+class SandboxOrder(models.Model):
+    """A generated order. Its status is derived from the transition times and the virtual clock."""
+
+    order_id = models.CharField(max_length=19, unique=True)
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="orders")
+    marketplace_id = models.CharField(max_length=20)
+    day = models.DateField()
+    index = models.PositiveIntegerField()
+    created_time = models.DateTimeField()
+    unshipped_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    fulfilled_by = models.CharField(max_length=10, default="MERCHANT")
+    # [{"orderItemId", "sku", "asin", "title", "quantity", "unitPrice"}]; small and only ever read with the order.
+    items = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "marketplace_id", "day", "index"], name="sandbox_order_slot"
+            )
+        ]
+        indexes = [models.Index(fields=["seller", "marketplace_id", "created_time"])]
+        ordering = ["created_time", "order_id"]
+
+    def __str__(self) -> str:
+        return self.order_id
+
+    def transitions(self) -> list[tuple[datetime, str]]:
+        steps: list[tuple[datetime, str]] = [(self.created_time, "PENDING")]
+        if self.cancelled_at:
+            steps.append((self.cancelled_at, "CANCELLED"))
+        if self.unshipped_at:
+            steps.append((self.unshipped_at, "UNSHIPPED"))
+        if self.shipped_at:
+            steps.append((self.shipped_at, "SHIPPED"))
+        return sorted(steps)
+
+    def state_at(self, at: datetime) -> tuple[str, datetime]:
+        """(fulfillment status, last updated time) as seen at virtual time `at`."""
+        status, updated = "PENDING", self.created_time
+        for when, name in self.transitions():
+            if when <= at:
+                status, updated = name, when
+        return status, updated
+
+
+class SandboxListing(models.Model):
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="listings")
+    sku = models.CharField(max_length=200)
+    marketplace_id = models.CharField(max_length=20)
+    product_type = models.CharField(max_length=100, blank=True)
+    quantity = models.IntegerField(null=True, blank=True)
+    updated = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "sku", "marketplace_id"], name="sandbox_listing_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} @ {self.marketplace_id}"
+
+
+class SandboxConfig(models.Model):
+    """Singleton (pk=1): virtual clock anchor and injected faults."""
+
+    time_scale = models.FloatField(default=1.0)
+    # Virtual time = anchor_virtual + (real now - anchor_real) * time_scale.
+    anchor_real = models.DateTimeField(default=timezone.now)
+    anchor_virtual = models.DateTimeField(default=timezone.now)
+    # {"orders": {"kind": "http500"|"slow"|"timeout"|"storm429", "delay": seconds}}
+    faults = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return "Sandbox configuration"

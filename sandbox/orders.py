@@ -1,0 +1,223 @@
+"""Deterministic order generation and the searchOrders/getOrder logic.
+
+Orders for one (seller, marketplace, UTC day) come from a random generator seeded by a hash of those three values, so
+every process produces exactly the same rows; days are generated lazily on first need and inserted with
+ignore_conflicts, which makes concurrent generation harmless. A whole day is stored at once but an order only exists
+for the API once virtual now has passed its creation time. Status changes over virtual time:
+PENDING → UNSHIPPED (30 min) → SHIPPED (about a day), or PENDING → CANCELLED (within hours).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, CharField, DateTimeField, F, QuerySet, Value, When
+
+from sandbox import catalog
+from sandbox.models import SandboxOrder, SandboxOrderDay, SandboxSeller
+
+HISTORY_DAYS = 800  # generated history reaches this far before the seller's creation (more than 2 years)
+UNSHIPPED_AFTER = timedelta(minutes=30)
+SHIPPED_AFTER = timedelta(days=1)
+CANCEL_RATE = 0.08
+# A status change can come this long after creation, so lastUpdated queries must look at earlier days too.
+MAX_CHANGE_DELAY = timedelta(days=2)
+
+
+def history_start(seller: SandboxSeller) -> date:
+    return (seller.created - timedelta(days=HISTORY_DAYS)).date()
+
+
+def _rng(seller: SandboxSeller, marketplace_id: str, day: date) -> random.Random:
+    digest = hashlib.sha256(
+        f"{seller.selling_partner_id}:{marketplace_id}:{day.isoformat()}".encode()
+    ).digest()
+    return random.Random(int.from_bytes(digest[:16], "big"))
+
+
+def _order_id(seller: SandboxSeller, marketplace_id: str, day: date, index: int) -> str:
+    digest = hashlib.sha256(
+        f"order:{seller.selling_partner_id}:{marketplace_id}:{day}:{index}".encode()
+    ).hexdigest()
+    digits = str(int(digest, 16))[-17:].rjust(17, "0")
+    return f"{digits[:3]}-{digits[3:10]}-{digits[10:]}"
+
+
+def _day_orders(seller: SandboxSeller, marketplace_id: str, day: date) -> list[SandboxOrder]:
+    m = catalog.marketplace(marketplace_id)
+    currency = m.currency if m else "USD"
+    rng = _rng(seller, marketplace_id, day)
+    midnight = datetime.combine(day, time(0, 0), tzinfo=UTC)
+    seconds = sorted(rng.randrange(0, 86400) for _ in range(seller.orders_per_day))
+    orders = []
+    for index, second in enumerate(seconds):
+        created = midnight + timedelta(seconds=second)
+        items: list[dict[str, Any]] = []
+        total = Decimal("0")
+        for item_no, (sku, asin, title, usd) in enumerate(
+            rng.sample(catalog.PRODUCTS, rng.randint(1, 3)), start=1
+        ):
+            quantity = rng.randint(1, 3)
+            unit = catalog.price_in(currency, usd)
+            total += unit * quantity
+            item_id = _order_id(seller, marketplace_id, day, index).replace("-", "")[:10] + f"{item_no:04d}"
+            items.append(
+                {"orderItemId": item_id, "sku": sku, "asin": asin, "title": title, "quantity": quantity,
+                 "unitPrice": str(unit)}
+            )  # fmt: skip
+        order = SandboxOrder(
+            order_id=_order_id(seller, marketplace_id, day, index),
+            seller=seller,
+            marketplace_id=marketplace_id,
+            day=day,
+            index=index,
+            created_time=created,
+            currency=currency,
+            total=total,
+            items=items,
+        )
+        if rng.random() < CANCEL_RATE:
+            order.cancelled_at = created + timedelta(seconds=rng.randrange(3600, 6 * 3600))
+        else:
+            order.unshipped_at = created + UNSHIPPED_AFTER
+            order.shipped_at = created + SHIPPED_AFTER + timedelta(seconds=rng.randrange(0, 8 * 3600))
+        orders.append(order)
+    return orders
+
+
+def ensure_generated(seller: SandboxSeller, marketplace_ids: Iterable[str], first: date, last: date) -> None:
+    """Generate every missing day in [first, last] (clamped to the seller's history) for each marketplace."""
+    first = max(first, history_start(seller))
+    if last < first:
+        return
+    for marketplace_id in marketplace_ids:
+        done = set(
+            SandboxOrderDay.objects.filter(
+                seller=seller, marketplace_id=marketplace_id, day__gte=first, day__lte=last
+            ).values_list("day", flat=True)
+        )
+        missing = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        missing = [d for d in missing if d not in done]
+        if not missing:
+            continue
+        orders: list[SandboxOrder] = []
+        for day in missing:
+            orders.extend(_day_orders(seller, marketplace_id, day))
+        with transaction.atomic():
+            SandboxOrder.objects.bulk_create(orders, batch_size=500, ignore_conflicts=True)
+            SandboxOrderDay.objects.bulk_create(
+                [SandboxOrderDay(seller=seller, marketplace_id=marketplace_id, day=d) for d in missing],
+                batch_size=500,
+                ignore_conflicts=True,
+            )
+
+
+def last_updated_at(at: datetime) -> Case:
+    """The time of an order's latest status change as seen at virtual time `at`, as a database expression."""
+    return Case(
+        When(shipped_at__lte=at, then=F("shipped_at")),
+        When(cancelled_at__lte=at, then=F("cancelled_at")),
+        When(unshipped_at__lte=at, then=F("unshipped_at")),
+        default=F("created_time"),
+        output_field=DateTimeField(),
+    )
+
+
+def status_at(at: datetime) -> Case:
+    """An order's fulfillment status as seen at virtual time `at`, as a database expression."""
+    return Case(
+        When(shipped_at__lte=at, then=Value("SHIPPED")),
+        When(cancelled_at__lte=at, then=Value("CANCELLED")),
+        When(unshipped_at__lte=at, then=Value("UNSHIPPED")),
+        default=Value("PENDING"),
+        output_field=CharField(),
+    )
+
+
+def search(
+    seller: SandboxSeller,
+    marketplace_ids: list[str],
+    at: datetime,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    last_updated_after: datetime | None = None,
+    last_updated_before: datetime | None = None,
+    statuses: list[str] | None = None,
+) -> QuerySet[SandboxOrder]:
+    """Orders as searchOrders sees them at virtual time `at`, in a stable order."""
+    if created_after is not None:
+        upper = min(created_before or at, at)
+        ensure_generated(seller, marketplace_ids, created_after.date(), upper.date())
+    elif last_updated_after is not None:
+        upper = min(last_updated_before or at, at)
+        ensure_generated(
+            seller, marketplace_ids, (last_updated_after - MAX_CHANGE_DELAY).date(), upper.date()
+        )
+    else:
+        raise ValueError("createdAfter or lastUpdatedAfter is required")
+    qs = SandboxOrder.objects.filter(
+        seller=seller, marketplace_id__in=marketplace_ids, created_time__lte=at
+    ).annotate(last_updated=last_updated_at(at), status=status_at(at))
+    if created_after is not None:
+        qs = qs.filter(created_time__gte=created_after, created_time__lte=upper).order_by(
+            "created_time", "order_id"
+        )
+    else:
+        assert last_updated_after is not None
+        qs = qs.filter(last_updated__gte=last_updated_after, last_updated__lte=upper).order_by(
+            "last_updated", "order_id"
+        )
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    return qs
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def order_json(order: SandboxOrder, at: datetime) -> dict[str, Any]:
+    status, updated = order.state_at(at)
+    m = catalog.marketplace(order.marketplace_id)
+    sales_channel: dict[str, str] = {"channelName": "AMAZON", "marketplaceId": order.marketplace_id}
+    if m:
+        sales_channel["marketplaceName"] = catalog.marketplace_name(m)
+    items = []
+    for item in order.items:
+        quantity = int(item["quantity"])
+        unit = Decimal(item["unitPrice"])
+        shipped = quantity if status == "SHIPPED" else 0
+        items.append(
+            {
+                "orderItemId": item["orderItemId"],
+                "quantityOrdered": quantity,
+                "product": {
+                    "asin": item["asin"],
+                    "title": item["title"],
+                    "sellerSku": item["sku"],
+                    "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
+                    "price": {"unitPrice": catalog.money(unit, order.currency)},
+                },
+                "proceeds": {"proceedsTotal": catalog.money(unit * quantity, order.currency)},
+                "fulfillment": {"quantityFulfilled": shipped, "quantityUnfulfilled": quantity - shipped},
+            }
+        )
+    return {
+        "orderId": order.order_id,
+        "createdTime": iso(order.created_time),
+        "lastUpdatedTime": iso(updated),
+        "salesChannel": sales_channel,
+        "proceeds": {"grandTotal": catalog.money(order.total, order.currency)},
+        "fulfillment": {
+            "fulfillmentStatus": status,
+            "fulfilledBy": order.fulfilled_by,
+            "fulfillmentServiceLevel": "STANDARD",
+        },
+        "orderItems": items,
+    }
