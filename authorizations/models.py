@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import timedelta
@@ -76,6 +78,13 @@ class Authorization(models.Model):
         self.refresh_token_encrypted = crypto.encrypt(token) if token else ""
 
     @property
+    def last_error_text(self) -> str:
+        """The last error in the reader's language (stored as a reason code, or as text from older rows)."""
+        from authorizations.reasons import REASONS, describe
+
+        return describe(self.last_error)[0] if self.last_error in REASONS else self.last_error
+
+    @property
     def is_spapi(self) -> bool:
         return self.capability in SPAPI_CAPABILITIES
 
@@ -87,6 +96,25 @@ class Authorization(models.Model):
         )
 
     @property
+    def renewal_due(self) -> bool:
+        from django.conf import settings
+
+        return self.is_spapi and self.expires_within(settings.AUTHORIZATION_RENEWAL_WARNING_DAYS)
+
+    @property
+    def matching_profiles(self) -> list[dict[str, object]]:
+        """Ads profiles of the store's sites."""
+        ids = set(self.store.marketplace_ids)
+        return [p for p in self.ads_profiles if p.get("marketplace_id") in ids]
+
+    @property
+    def sites_without_profile(self) -> list[str]:
+        have = {p.get("marketplace_id") for p in self.ads_profiles}
+        from stores import marketplaces
+
+        return [s for s in self.store.ordered_sites if marketplaces.BY_SITE[s].marketplace_id not in have]
+
+    @property
     def days_to_expiry(self) -> int | None:
         if self.expires_at is None:
             return None
@@ -96,6 +124,10 @@ class Authorization(models.Model):
 def new_state() -> str:
     # 32 bytes = 256 random bits, URL-safe.
     return secrets.token_urlsafe(32)
+
+
+def hash_state(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
 
 
 class AuthorizationAttempt(models.Model):
@@ -110,7 +142,8 @@ class AuthorizationAttempt(models.Model):
         EXPIRED = "expired", _("Expired")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    state = models.CharField(max_length=100, unique=True, default=new_state, editable=False)
+    # Only a hash of the state is looked up; the state itself travels in the consent URL.
+    state_hash = models.CharField(max_length=64, unique=True, editable=False)
     store = models.ForeignKey(Store, models.CASCADE, related_name="attempts", verbose_name=_("store"))
     capability = models.CharField(_("capability"), max_length=10, choices=Capability.choices)
     user = models.ForeignKey(
@@ -147,6 +180,31 @@ class AuthorizationAttempt(models.Model):
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
 
+    @property
+    def is_open(self) -> bool:
+        return self.outcome in (self.Outcome.PENDING, self.Outcome.QUARANTINED)
+
+    def state_matches(self, state: str) -> bool:
+        return hmac.compare_digest(self.state_hash, hash_state(state))
+
+
+ACTION_LABELS = {
+    "store.created": _("Store created"),
+    "store.updated": _("Store changed"),
+    "store.archived": _("Store archived"),
+    "authorization.started": _("Authorization started"),
+    "authorization.quarantined": _("Authorization waiting for a login in another browser"),
+    "authorization.succeeded": _("Authorization succeeded"),
+    "authorization.failed": _("Authorization failed"),
+    "authorization.cancelled": _("Authorization cancelled at Amazon"),
+    "authorization.expired": _("Authorization link expired"),
+    "authorization.rechecked": _("Authorization re-checked"),
+    "authorization.disabled": _("Capability disabled"),
+    "authorization.enabled": _("Capability enabled"),
+    "authorization.revoked": _("Authorization revoked on our side"),
+    "authorization.needs_reauthorization": _("Amazon refused the authorization"),
+}
+
 
 class AuditEvent(models.Model):
     """Who did what to which store's authorization, and how it ended. Never holds a token or secret."""
@@ -172,3 +230,40 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.outcome}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def outcome_label(self) -> str:
+        from authorizations.reasons import REASONS
+
+        if self.outcome in REASONS:
+            return str(REASONS[self.outcome][0])
+        labels = {
+            "authorized": _("authorized"),
+            "renewed": _("renewed"),
+            "pending": _("waiting for Amazon"),
+            "ok": _("works"),
+        }
+        return str(labels.get(self.outcome, self.outcome))
+
+
+class ExpiryReminder(models.Model):
+    """One reminder email per (authorization, threshold, expiry date): sent at most once."""
+
+    authorization = models.ForeignKey(Authorization, models.CASCADE, related_name="reminders")
+    threshold_days = models.PositiveSmallIntegerField()
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authorization", "threshold_days", "expires_at"], name="unique_expiry_reminder"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authorization_id} {self.threshold_days}d"

@@ -1,22 +1,446 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import logging
+from urllib.parse import urlencode
 
-from authorizations.models import Capability
-from stores.access import get_store_for_user
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Membership
+from authorizations import appstore, flow, lifecycle
+from authorizations.attempts import expire_stale
+from authorizations.forms import AppstoreForm, StartForm
+from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus, Capability
+from authorizations.reasons import describe
+from stores.access import get_editable_store_for_user, get_store_for_user
+from stores.actions import create_store
+from stores.models import Store
+
+log = logging.getLogger(__name__)
+Outcome = AuthorizationAttempt.Outcome
+
+
+def _capability(value: str) -> Capability:
+    if value not in Capability.values:
+        raise Http404
+    return Capability(value)
+
+
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    # OAuth values travel in query strings; Amazon asks that they never leak through a Referer header. Only on
+    # redirects: a page with a form needs the site-wide "same-origin" policy, because browsers send "Origin: null"
+    # for a POST from a no-referrer page and the CSRF check would refuse it. "same-origin" never leaks off-site.
+    if response.status_code in (301, 302, 303, 307, 308):
+        response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @require_GET
 @login_required
 def authorize_start(request: HttpRequest, code: str, capability: str) -> HttpResponse:
+    store, membership = get_editable_store_for_user(request, code)
+    cap = _capability(capability)
+    auth = get_object_or_404(Authorization, store=store, capability=cap)
+    ctx = {"store": store, "capability": cap, "auth": auth, "form": StartForm()}
+    return render(request, "authorizations/start.html", ctx)
+
+
+@require_POST
+@login_required
+def authorize_begin(request: HttpRequest, code: str, capability: str) -> HttpResponse:
+    store, membership = get_editable_store_for_user(request, code)
+    cap = _capability(capability)
+    form = StartForm(request.POST)
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"errors": form.errors}, status=400)
+        auth = get_object_or_404(Authorization, store=store, capability=cap)
+        ctx = {"store": store, "capability": cap, "auth": auth, "form": form}
+        return render(request, "authorizations/start.html", ctx, status=400)
+    attempt = flow.start_attempt(request, store, cap)
+    waiting = reverse("authorizations:attempt", args=[store.code, cap.value, attempt.code])
+    if wants_json:
+        return JsonResponse({"consent_url": attempt.consent_url, "waiting_url": waiting})
+    return redirect(waiting)
+
+
+@require_GET
+@login_required
+@never_cache
+def attempt_detail(request: HttpRequest, code: str, capability: str, attempt_code: str) -> HttpResponse:
     store, membership = get_store_for_user(request, code)
-    if capability not in Capability.values:
-        raise Http404
-    return render(
-        request,
-        "authorizations/coming_soon.html",
-        {"store": store, "capability": Capability(capability)},
+    cap = _capability(capability)
+    attempt = get_object_or_404(AuthorizationAttempt, store=store, capability=cap, code=attempt_code)
+    if attempt.is_open and attempt.is_expired:
+        expire_stale()
+        attempt.refresh_from_db()
+    auth = get_object_or_404(Authorization, store=store, capability=cap)
+    if request.GET.get("format") == "json":
+        return JsonResponse({"outcome": attempt.outcome, "status": auth.status})
+    reason_text, todo = (
+        describe(attempt.reason) if attempt.reason and attempt.reason != "renewed" else ("", "")
     )
+    others = (
+        Authorization.objects.filter(store=store)
+        .exclude(capability=cap)
+        .exclude(status=AuthStatus.AUTHORIZED)
+    )
+    ctx = {
+        "store": store,
+        "membership": membership,
+        "capability": cap,
+        "attempt": attempt,
+        "auth": auth,
+        "reason_text": reason_text,
+        "todo": todo,
+        "next_capabilities": [a for a in others if a.capability != Capability.ADS or cap != Capability.ADS],
+        "Outcome": Outcome,
+    }
+    return _no_referrer(render(request, "authorizations/attempt.html", ctx))
+
+
+@require_GET
+@login_required
+def latest_attempt(request: HttpRequest, code: str, capability: str) -> HttpResponse:
+    """The latest attempt's page (the read-only way to see an authorization result)."""
+    store, membership = get_store_for_user(request, code)
+    cap = _capability(capability)
+    attempt = (
+        AuthorizationAttempt.objects.filter(store=store, capability=cap)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if attempt is None:
+        messages.info(request, _("No authorization was started for this capability yet."))
+        return redirect("stores:detail", code=store.code)
+    return redirect(
+        "authorizations:attempt", code=store.code, capability=cap.value, attempt_code=attempt.code
+    )
+
+
+@require_POST
+@login_required
+def query_result(request: HttpRequest, code: str, capability: str) -> HttpResponse:
+    """ "Query authorization result": the latest attempt's real outcome, checked live at Amazon when it helps."""
+    store, membership = get_editable_store_for_user(request, code)
+    cap = _capability(capability)
+    expire_stale()
+    attempt = (
+        AuthorizationAttempt.objects.filter(store=store, capability=cap)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    auth = get_object_or_404(Authorization, store=store, capability=cap)
+    if attempt is None:
+        messages.info(request, _("No authorization was started for this capability yet."))
+        return redirect("stores:detail", code=store.code)
+    if attempt.is_open and auth.has_token:
+        result = flow.recheck(auth, request)
+        if result == "ok":
+            messages.info(
+                request,
+                _("Amazon confirms the current authorization still works. The new one is not finished yet."),
+            )
+        else:
+            messages.warning(request, describe(result)[0])
+    return redirect(
+        "authorizations:attempt", code=store.code, capability=cap.value, attempt_code=attempt.code
+    )
+
+
+@require_POST
+@login_required
+def recheck(request: HttpRequest, code: str, capability: str) -> HttpResponse:
+    store, membership = get_editable_store_for_user(request, code)
+    cap = _capability(capability)
+    auth = get_object_or_404(Authorization, store=store, capability=cap)
+    result = flow.recheck(auth, request)
+    if result == "ok":
+        messages.success(
+            request, _("%(capability)s: Amazon confirms the authorization works.") % {"capability": cap.label}
+        )
+    elif result == "not_authorized":
+        messages.info(
+            request,
+            _("%(capability)s is not authorized, so there is nothing to check.") % {"capability": cap.label},
+        )
+    else:
+        text, todo = describe(result)
+        messages.warning(request, f"{cap.label}: {text} {todo}")
+    return redirect("stores:detail", code=store.code)
+
+
+def _callback_response(request: HttpRequest, result: flow.CallbackResult) -> HttpResponse:
+    attempt = result.attempt
+    store = attempt.store
+    if result.state == "quarantined":
+        finish = reverse("authorizations:finish", args=[attempt.code])
+        login = f"{reverse('account_login')}?{urlencode({'next': finish})}"
+        ctx = {"login_url": login, "finish_url": finish, "logged_in": request.user.is_authenticated}
+        return _no_referrer(render(request, "authorizations/callback_quarantine.html", ctx))
+    if flow.may_attach_here(request, attempt):
+        if result.state == "completed":
+            messages.success(
+                request,
+                _("%(capability)s is authorized for “%(store)s”.")
+                % {"capability": attempt.get_capability_display(), "store": store.nickname},
+            )
+            return _no_referrer(redirect("stores:detail", code=store.code))
+        return _no_referrer(
+            redirect(
+                "authorizations:attempt",
+                code=store.code,
+                capability=attempt.capability,
+                attempt_code=attempt.code,
+            )
+        )
+    # A browser that is not a member: say what happened, reveal nothing about the tenant or store.
+    text, todo = describe(attempt.reason)
+    return _no_referrer(
+        render(request, "authorizations/callback_ended.html", {"text": text, "todo": todo}, status=200)
+    )
+
+
+def _callback_error(request: HttpRequest, reason: str) -> HttpResponse:
+    texts = {
+        "unknown": _("This authorization link is not valid. Start the authorization again from the portal."),
+        "used": _(
+            "This authorization link was already used. Open the store in the portal to see the result."
+        ),
+        "expired": _(
+            "This authorization link expired (it is valid for 15 minutes). Start the authorization again from the portal."
+        ),
+    }
+    log.info("callback refused: %s", reason)
+    return _no_referrer(
+        render(
+            request,
+            "authorizations/callback_error.html",
+            {"text": texts.get(reason, texts["unknown"])},
+            status=400,
+        )
+    )
+
+
+@require_GET
+@never_cache
+def callback(request: HttpRequest) -> HttpResponse:
+    try:
+        result = flow.handle_spapi_callback(request)
+    except flow.AttemptError as e:
+        return _callback_error(request, e.reason)
+    return _callback_response(request, result)
+
+
+@require_GET
+@never_cache
+def ads_callback(request: HttpRequest) -> HttpResponse:
+    try:
+        result = flow.handle_ads_callback(request)
+    except flow.AttemptError as e:
+        return _callback_error(request, e.reason)
+    return _callback_response(request, result)
+
+
+def _quarantined(request: HttpRequest, attempt_code: str) -> AuthorizationAttempt | None:
+    attempt = (
+        AuthorizationAttempt.objects.select_related("store", "store__tenant")
+        .filter(code=attempt_code)
+        .first()
+    )
+    if attempt is None or str(attempt.code) not in request.session.get(flow.QUARANTINE_SESSION_KEY, []):
+        return None
+    return attempt
+
+
+@require_GET
+@login_required
+@never_cache
+def finish(request: HttpRequest, attempt_code: str) -> HttpResponse:
+    """After logging in where the callback arrived: show what will be connected, and ask to confirm."""
+    attempt = _quarantined(request, attempt_code)
+    if attempt is None:
+        return _callback_error(request, "unknown")
+    if attempt.outcome != Outcome.QUARANTINED:
+        return _callback_error(request, "expired" if attempt.outcome == Outcome.EXPIRED else "used")
+    if not flow.may_attach_here(request, attempt):
+        finish_url = reverse("authorizations:finish", args=[attempt.code])
+        login = f"{reverse('account_login')}?{urlencode({'next': finish_url})}"
+        ctx = {"login_url": login, "finish_url": finish_url, "logged_in": True}
+        return _no_referrer(render(request, "authorizations/callback_quarantine.html", ctx))
+    return _no_referrer(
+        render(request, "authorizations/finish.html", {"attempt": attempt, "store": attempt.store})
+    )
+
+
+@require_POST
+@login_required
+def finish_confirm(request: HttpRequest, attempt_code: str) -> HttpResponse:
+    attempt = _quarantined(request, attempt_code)
+    if attempt is None:
+        return _callback_error(request, "unknown")
+    try:
+        result = flow.release_quarantine(request, attempt)
+    except flow.AttemptError as e:
+        return _callback_error(request, e.reason)
+    return _callback_response(request, result)
+
+
+LIFECYCLE_ACTIONS = {
+    "disable": lifecycle.disable,
+    "enable": lifecycle.enable,
+    "revoke": lifecycle.revoke,
+}
+
+
+def _lifecycle_target(
+    request: HttpRequest, code: str, capability: str, action: str
+) -> tuple[Store, Authorization]:
+    store, membership = get_editable_store_for_user(request, code)
+    cap = _capability(capability)
+    if action not in LIFECYCLE_ACTIONS:
+        raise Http404
+    return store, get_object_or_404(Authorization, store=store, capability=cap)
+
+
+@require_GET
+@login_required
+def lifecycle_confirm(request: HttpRequest, code: str, capability: str, action: str) -> HttpResponse:
+    store, auth = _lifecycle_target(request, code, capability, action)
+    return render(
+        request, "authorizations/lifecycle_confirm.html", {"store": store, "auth": auth, "action": action}
+    )
+
+
+@require_POST
+@login_required
+def lifecycle_apply(request: HttpRequest, code: str, capability: str, action: str) -> HttpResponse:
+    store, auth = _lifecycle_target(request, code, capability, action)
+    try:
+        LIFECYCLE_ACTIONS[action](request, auth)
+    except lifecycle.LifecycleError as e:
+        log.info("lifecycle %s refused for %s/%s: %s", action, store.code, capability, e)
+        messages.error(request, _("This cannot be done in the capability's current state."))
+        return redirect("stores:detail", code=store.code)
+    done = {
+        "disable": _("%(capability)s is disabled. Its token is kept; its jobs are stopped."),
+        "enable": _("%(capability)s is enabled again."),
+        "revoke": _(
+            "%(capability)s is revoked: the portal deleted its token. Also remove the app in Seller Central under “Manage your apps”."
+        ),
+    }
+    messages.success(request, done[action] % {"capability": auth.get_capability_display()})
+    if action == "enable":
+        flow.recheck(auth, request)
+    return redirect("stores:detail", code=store.code)
+
+
+@require_GET
+@never_cache
+def appstore_login(request: HttpRequest, capability: str) -> HttpResponse:
+    """Our OAuth Login URI: Amazon sends the seller here from the Appstore or from "Manage your apps"."""
+    req = appstore.parse(capability, request.GET.dict())
+    if req is None:
+        log.info("appstore login refused: bad parameters")
+        return render(
+            request,
+            "authorizations/callback_error.html",
+            {
+                "text": _(
+                    "This link from Amazon is not valid. Start again from Amazon, or add the store in the portal."
+                )
+            },
+            status=400,
+        )
+    request.session[appstore.SESSION_KEY] = req.as_session()
+    target = reverse("authorizations:appstore_continue")
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
+    return redirect(target)
+
+
+def _appstore_context(
+    request: HttpRequest,
+) -> tuple[appstore.AppstoreRequest | None, Membership | None, list[Store]]:
+    req = appstore.from_session(request)
+    membership = getattr(request, "membership", None)
+    if req is None or membership is None:
+        return req, membership, []
+    stores = list(
+        Store.objects.active()
+        .filter(tenant=membership.tenant, region=req.region)
+        .filter(Q(selling_partner_id=req.selling_partner_id) | Q(selling_partner_id=""))
+        .order_by("-selling_partner_id", "nickname")
+    )
+    return req, membership, stores
+
+
+def _appstore_blocked(req: appstore.AppstoreRequest, membership: Membership) -> str:
+    other = (
+        Store.objects.active()
+        .filter(selling_partner_id=req.selling_partner_id, region=req.region)
+        .exclude(tenant=membership.tenant)
+    )
+    if other.exists():
+        return describe("account_taken")[0]
+    if not membership.can_change:
+        return _(
+            "Your role in this distributor account does not allow connecting stores. Ask an owner or admin."
+        )
+    return ""
+
+
+@require_GET
+@login_required
+@never_cache
+def appstore_continue(request: HttpRequest) -> HttpResponse:
+    req, membership, stores = _appstore_context(request)
+    if req is None:
+        return render(
+            request, "authorizations/callback_error.html", {"text": _("Start again from Amazon.")}, status=400
+        )
+    if membership is None:
+        return redirect(f"{reverse('accounts:create_tenant')}")
+    form = AppstoreForm(stores=stores, tenant=membership.tenant, region=req.region)
+    ctx = {
+        "req": req,
+        "form": form,
+        "blocked": _appstore_blocked(req, membership),
+        "capability": Capability(req.capability),
+    }
+    return render(request, "authorizations/appstore.html", ctx)
+
+
+@require_POST
+@login_required
+def appstore_confirm(request: HttpRequest) -> HttpResponse:
+    req, membership, stores = _appstore_context(request)
+    if req is None or membership is None:
+        return render(
+            request, "authorizations/callback_error.html", {"text": _("Start again from Amazon.")}, status=400
+        )
+    blocked = _appstore_blocked(req, membership)
+    if blocked:
+        if not membership.can_change:
+            raise PermissionDenied
+        return redirect("authorizations:appstore_continue")
+    form = AppstoreForm(request.POST, stores=stores, tenant=membership.tenant, region=req.region)
+    if not form.is_valid():
+        ctx = {"req": req, "form": form, "blocked": "", "capability": Capability(req.capability)}
+        return render(request, "authorizations/appstore.html", ctx, status=400)
+    if form.cleaned_data["store"] == "new":
+        store = create_store(request, membership, region=req.region, **form.cleaned_data["new_store"])
+    else:
+        store = next(s for s in stores if str(s.code) == form.cleaned_data["store"])
+    attempt = flow.start_attempt(request, store, req.capability, appstore_request=req)
+    request.session.pop(appstore.SESSION_KEY, None)
+    return redirect(attempt.consent_url)

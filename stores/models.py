@@ -128,6 +128,10 @@ class Store(models.Model):
         """Capability → Authorization, from the prefetched rows when there are some."""
         return {a.capability: a for a in self.authorizations.all()}
 
+    @property
+    def renewal_due(self) -> bool:
+        return any(a.renewal_due for a in self.authorizations.all())
+
     def authorization_label(self) -> str:
         from authorizations.status import combined_label
 

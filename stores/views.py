@@ -88,6 +88,10 @@ def store_detail(request: HttpRequest, code: str) -> HttpResponse:
         "store": store,
         "membership": membership,
         "auths": [auths[c] for c in Capability.values if c in auths],
+        # Once something is authorized, offer the capabilities still missing (advertising included).
+        "next_steps": [
+            a for a in auths.values() if a.status == AuthStatus.NOT_AUTHORIZED
+        ] if any(a.status == AuthStatus.AUTHORIZED for a in auths.values()) else [],
         "site_warnings": actions.site_warnings(store),
         "events": AuditEvent.objects.filter(store=store).select_related("user")[:20],
         "AuthStatus": AuthStatus,

@@ -20,6 +20,8 @@ class Planned:
 PLANNED: list[Planned] = [
     # A consent link lives 15 minutes; quarantined grants must not outlive it.
     Planned("expire-authorization-attempts", "sync.tasks.expire_attempts", Schedule.MINUTES, minutes=5),
+    # Expiry is a matter of days; hourly keeps the "attention" status and the reminders on time without load.
+    Planned("authorization-expiry-and-reminders", "sync.tasks.expiry_and_reminders", Schedule.HOURLY),
 ]
 
 

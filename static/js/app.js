@@ -44,3 +44,36 @@
     });
   });
 })();
+(function () {
+  "use strict";
+  // "Go to Amazon Seller Central": open Amazon in a new tab and switch this page to "Waiting for Amazon".
+  document.querySelectorAll("form[data-authorize-form]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      var box = form.querySelector("input[type=checkbox]");
+      if (box && !box.checked) return; // let the server show the field error
+      e.preventDefault();
+      var tab = window.open("about:blank", "_blank");
+      fetch(form.action, {
+        method: "POST", body: new FormData(form), credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
+        .then(function (res) {
+          if (!res.ok) { if (tab) tab.close(); form.submit(); return; }
+          if (tab) { tab.opener = null; tab.location = res.d.consent_url; }
+          window.location = res.d.waiting_url;
+        })
+        .catch(function () { if (tab) tab.close(); form.submit(); });
+    });
+  });
+  // The waiting page follows the attempt without a reload until it ends.
+  var waiting = document.querySelector("[data-attempt-status=pending], [data-attempt-status=quarantined]");
+  if (waiting) {
+    var initial = waiting.dataset.attemptStatus;
+    var timer = setInterval(function () {
+      fetch(waiting.dataset.pollUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (d) { if (d.outcome !== initial) { clearInterval(timer); window.location.reload(); } })
+        .catch(function () {});
+    }, 3000);
+  }
+})();

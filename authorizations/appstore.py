@@ -1,0 +1,82 @@
+"""Entry from Amazon's Selling Partner Appstore (and yearly re-authorization from "Manage your apps").
+
+Amazon opens our login URI with amazon_callback_uri, amazon_state and selling_partner_id. After the user logs in
+and picks or creates the store, we send the browser to amazon_callback_uri with redirect_uri, amazon_state and our
+own state; Amazon then calls our usual callback. amazon_callback_uri is checked against Amazon's Seller Central
+hosts (or the sandbox), so the login URI can never be used as an open redirect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from authorizations.models import SPAPI_CAPABILITIES
+from stores import marketplaces
+
+SESSION_KEY = "appstore_request"
+HOST_REGION = {m.seller_central_host: m.region for m in marketplaces.MARKETPLACES}
+
+
+@dataclass(frozen=True)
+class AppstoreRequest:
+    capability: str
+    amazon_callback_uri: str
+    amazon_state: str
+    selling_partner_id: str
+    version: str
+    region: str
+
+    def as_session(self) -> dict[str, str]:
+        return self.__dict__.copy()
+
+
+def region_of_callback(uri: str) -> str | None:
+    """The region of an acceptable amazon_callback_uri, or None when it is not Amazon's (or the sandbox's)."""
+    if len(uri) > 2000:
+        return None
+    parts = urlsplit(uri)
+    if settings.AMAZON_USE_SANDBOX:
+        base = urlsplit(settings.SANDBOX_BASE_URL.rstrip("/"))
+        prefix = f"{base.path}/sellercentral/"
+        if parts.scheme == base.scheme and parts.netloc == base.netloc and parts.path.startswith(prefix):
+            host = parts.path[len(prefix) :].split("/", 1)[0]
+            return HOST_REGION.get(host)
+        return None
+    if parts.scheme != "https" or parts.username or parts.password or parts.port:
+        return None
+    return HOST_REGION.get(parts.hostname or "")
+
+
+def parse(capability: str, query: dict[str, str]) -> AppstoreRequest | None:
+    if capability not in SPAPI_CAPABILITIES:
+        return None
+    uri = query.get("amazon_callback_uri", "")
+    state = query.get("amazon_state", "")
+    sp_id = query.get("selling_partner_id", "").strip()
+    region = region_of_callback(uri)
+    if not region or not state or len(state) > 500 or not sp_id or len(sp_id) > 40 or not sp_id.isalnum():
+        return None
+    version = "beta" if query.get("version") == "beta" else ""
+    return AppstoreRequest(capability, uri, state, sp_id, version, region)
+
+
+def from_session(request: HttpRequest) -> AppstoreRequest | None:
+    data = request.session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    try:
+        return AppstoreRequest(**data)
+    except TypeError:
+        return None
+
+
+def confirm_redirect(req: AppstoreRequest, state: str, redirect_uri: str) -> str:
+    query = {"redirect_uri": redirect_uri, "amazon_state": req.amazon_state, "state": state}
+    if req.version:
+        query["version"] = "beta"
+    sep = "&" if urlsplit(req.amazon_callback_uri).query else "?"
+    return f"{req.amazon_callback_uri}{sep}{urlencode(query)}"

@@ -1,0 +1,74 @@
+"""What every SP-API family shares: the request with `x-amz-access-token`, Amazon's error list, the rate-limit header."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from authorizations import http
+
+
+class SpApiError(Exception):
+    """An SP-API call failed. Each API family raises its own subclass.
+
+    kind: unauthorized (403: revoked, wrong region, expired access token), throttled (429), not_found,
+    invalid (400), server_error (5xx), network, bad_response.
+    """
+
+    def __init__(self, kind: str, message: str = "", status: int | None = None, code: str = "") -> None:
+        super().__init__(f"{kind}: {message}" if message else kind)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    rate_limit: float | None
+
+
+def call(
+    error: type[SpApiError],
+    method: str,
+    url: str,
+    access_token: str,
+    *,
+    params: Any = None,
+    json: Any = None,
+) -> Answer:
+    headers = {"x-amz-access-token": access_token, "Accept": "application/json"}
+    try:
+        r = http.request(method, url, params=params, json=json, headers=headers)
+    except http.TransportError as e:
+        raise error("network", "timeout" if e.timeout else str(e)) from e
+    doc = http.json_or_none(r)
+    if 200 <= r.status_code < 300:
+        if doc is None:
+            raise error("bad_response", "response is not JSON", r.status_code)
+        return Answer(r.status_code, doc, rate_limit(r))
+    code, message = _first_error(doc)
+    kind = {400: "invalid", 401: "unauthorized", 403: "unauthorized", 404: "not_found", 429: "throttled"}.get(
+        r.status_code, "server_error" if r.status_code >= 500 else "invalid"
+    )
+    raise error(kind, message or f"HTTP {r.status_code}", r.status_code, code)
+
+
+def rate_limit(r: requests.Response) -> float | None:
+    value = r.headers.get("x-amzn-RateLimit-Limit")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _first_error(doc: Any) -> tuple[str, str]:
+    if isinstance(doc, dict) and isinstance(doc.get("errors"), list) and doc["errors"]:
+        e = doc["errors"][0]
+        if isinstance(e, dict):
+            return str(e.get("code", ""))[:60], str(e.get("message", ""))[:300]
+    return "", ""

@@ -1,0 +1,59 @@
+"""The one outbound HTTP wrapper: every call to Amazon goes through `request`, always with a timeout.
+
+Bodies are never logged (they carry codes and tokens); only the method, host and path and the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+_session = requests.Session()
+_session.headers["User-Agent"] = "distributor-portal/1.0 (Language=Python)"
+
+
+class TransportError(Exception):
+    """The request never got an HTTP answer (timeout, refused connection, DNS, TLS)."""
+
+    def __init__(self, message: str, *, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+def _where(url: str) -> str:
+    p = urlsplit(url)
+    return f"{p.netloc}{p.path}"
+
+
+def request(
+    method: str, url: str, *, timeout: float | tuple[float, float] | None = None, **kwargs: Any
+) -> requests.Response:
+    if timeout is None:
+        timeout = (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
+    started = time.monotonic()
+    try:
+        r = _session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.Timeout as e:
+        log.warning("http %s %s timed out after %.1fs", method, _where(url), time.monotonic() - started)
+        raise TransportError("timeout", timeout=True) from e
+    except requests.RequestException as e:
+        log.warning("http %s %s failed: %s", method, _where(url), type(e).__name__)
+        raise TransportError(type(e).__name__) from e
+    log.info(
+        "http %s %s -> %s in %.0fms", method, _where(url), r.status_code, (time.monotonic() - started) * 1000
+    )
+    return r
+
+
+def json_or_none(r: requests.Response) -> Any:
+    try:
+        return r.json()
+    except ValueError:
+        return None
