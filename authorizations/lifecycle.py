@@ -137,3 +137,23 @@ def expire_lapsed() -> int:
     for store in Store.objects.filter(pk__in=list(store_ids)):
         status.recompute_in_transaction(store)
     return count
+
+
+def mark_needs_reauthorization(auth: Authorization, reason: str, request: HttpRequest | None = None) -> bool:
+    """Amazon refused the grant (invalid_grant, 403 Unauthorized): the capability needs re-authorization.
+
+    `reason` is a code of authorizations.reasons (e.g. "revoked", "unauthorized"). Returns True when the status
+    changed; jobs of the capability stop because they only run for "authorized".
+    """
+    with transaction.atomic():
+        a = Authorization.objects.select_for_update().select_related("store").get(pk=auth.pk)
+        if a.status != AuthStatus.AUTHORIZED:
+            return False
+        now = timezone.now()
+        _set(a, AuthStatus.NEEDS_REAUTHORIZATION)
+        a.last_error, a.last_error_at = reason, now
+        a.save(update_fields=["status", "status_changed_at", "last_error", "last_error_at"])
+        status.recompute(a.store)
+        audit.record(request, "authorization.needs_reauthorization", store=a.store, capability=a.capability, outcome=reason)
+    auth.refresh_from_db()
+    return True

@@ -12,6 +12,7 @@ urlpatterns = [
     path("team/", include("accounts.urls")),
     path("stores/", include("stores.urls")),
     path("", include("authorizations.urls")),
+    path("", include("sync.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 
