@@ -38,7 +38,7 @@ from authorizations.models import (
 from stores.models import Store
 
 if TYPE_CHECKING:
-    pass
+    from authorizations.appstore import AppstoreRequest
 
 log = logging.getLogger(__name__)
 Outcome = AuthorizationAttempt.Outcome
@@ -96,13 +96,17 @@ def consent_url(store: Store, capability: str, state: str, redirect_uri: str) ->
 
 
 def start_attempt(
-    request: HttpRequest, store: Store, capability: str, source: str = "portal"
+    request: HttpRequest, store: Store, capability: str, appstore_request: AppstoreRequest | None = None
 ) -> AuthorizationAttempt:
-    from authorizations import ads_flow
+    from authorizations import ads_flow, appstore
 
     state = new_state()
     redirect_uri = callback_uri(request, capability)
-    if capability == Capability.ADS:
+    source = "portal"
+    if appstore_request is not None:
+        source = "appstore"
+        url = appstore.confirm_redirect(appstore_request, state, redirect_uri)
+    elif capability == Capability.ADS:
         url = ads_flow.authorize_url(store, state, redirect_uri)
     else:
         url = consent_url(store, capability, state, redirect_uri)

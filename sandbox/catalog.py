@@ -72,3 +72,8 @@ def region_for_seller_central_host(host: str) -> str | None:
         if m.seller_central_host == host:
             return m.region
     return None
+
+
+def seller_central_host_for_region(region: str) -> str:
+    """The Seller Central host of the region's first marketplace (where Manage your apps lives)."""
+    return next(m.seller_central_host for m in marketplaces.MARKETPLACES if m.region == region)

@@ -56,6 +56,8 @@ class SandboxApplication(models.Model):
     redirect_paths = models.JSONField(
         default=list, help_text="Registered redirect URI paths (host and port ignored)."
     )
+    # The developer's OAuth Login URI (Appstore entry and re-authorization from "Manage your apps").
+    login_path = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["kind", "name"]
@@ -253,3 +255,16 @@ class SandboxConfig(models.Model):
 
     def __str__(self) -> str:
         return "Sandbox configuration"
+
+
+class SandboxAppstoreRequest(models.Model):
+    """An Appstore authorization started at "Amazon": amazon_state is checked when the portal sends the seller back."""
+
+    amazon_state = models.CharField(max_length=100, unique=True)
+    seller = models.ForeignKey(SandboxSeller, models.CASCADE, related_name="appstore_requests")
+    application = models.ForeignKey(SandboxApplication, models.CASCADE, related_name="appstore_requests")
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.application} for {self.seller}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -13,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from sandbox import catalog, clock, faults, services
-from sandbox.models import SandboxAppAuthorization, SandboxApplication, SandboxSeller
+from sandbox.models import SandboxAppAuthorization, SandboxApplication, SandboxAppstoreRequest, SandboxSeller
 from stores import marketplaces
 
 
@@ -190,13 +192,18 @@ def control(request: HttpRequest) -> HttpResponse:
         .order_by("region", "name", "id")
         .prefetch_related("authorizations__application")
     )
+    sp_apps = [
+        a for a in SandboxApplication.objects.all() if a.kind == SandboxApplication.Kind.SP and a.login_path
+    ]
     rows = []
     for seller in sellers:
+        authorized_ids = {a.application_id for a in seller.authorizations.all()}
         rows.append(
             {
                 "seller": seller,
                 "sites": [m.site for m in map(catalog.marketplace, seller.marketplace_ids) if m],
                 "authorizations": [{"auth": a, "status": a.status(at)} for a in seller.authorizations.all()],
+                "appstore_apps": [a for a in sp_apps if a.pk not in authorized_ids],
             }
         )
     current_faults = faults.all_faults()
@@ -276,3 +283,73 @@ def control_time_scale(request: HttpRequest) -> HttpResponseRedirect:
     else:
         messages.success(request, "Time scale saved.")
     return redirect(reverse("sandbox:control"))
+
+
+APPSTORE_REQUEST_TTL = timedelta(minutes=15)
+
+
+@require_POST
+def control_appstore(request: HttpRequest, seller_pk: int, app_pk: int) -> HttpResponseRedirect:
+    """ "Authorize from the Appstore" / "Re-authorize" in Manage your apps: send the seller to the developer's
+    Login URI with amazon_callback_uri, amazon_state and selling_partner_id, as Amazon does."""
+    seller = get_object_or_404(SandboxSeller, pk=seller_pk)
+    application = get_object_or_404(SandboxApplication, pk=app_pk, kind=SandboxApplication.Kind.SP)
+    if not application.login_path:
+        messages.error(request, "This application has no Login URI.")
+        return redirect(reverse("sandbox:control"))
+    amazon_state = secrets.token_urlsafe(24)
+    SandboxAppstoreRequest.objects.create(
+        amazon_state=amazon_state, seller=seller, application=application, created_at=clock.now()
+    )
+    host = catalog.seller_central_host_for_region(seller.region)
+    callback = request.build_absolute_uri(
+        reverse("sandbox:appstore_confirm", args=[host, application.application_id])
+    )
+    params = {
+        "amazon_callback_uri": callback,
+        "amazon_state": amazon_state,
+        "selling_partner_id": seller.selling_partner_id,
+    }
+    if application.draft:
+        params["version"] = "beta"
+    return redirect(with_params(application.login_path, params))
+
+
+def appstore_confirm(request: HttpRequest, host: str, application_id: str) -> HttpResponse:
+    """`apps/authorize/confirm/{app id}`: the developer sends the seller back with redirect_uri, amazon_state and
+    its own state; Amazon then calls redirect_uri with a code, as in the website workflow."""
+    application = services.application_by_id(application_id)
+    if application is None or application.kind != SandboxApplication.Kind.SP:
+        return error_page(request, "MD1000", "This application is not available for authorization.")
+    redirect_uri = request.GET.get("redirect_uri", "")
+    state = request.GET.get("state", "")
+    if not redirect_uri or urlsplit(redirect_uri).path not in application.redirect_paths:
+        return error_page(
+            request, "MD5101", "The redirect_uri is not one of the application's registered URIs."
+        )
+    at = clock.now()
+    pending = (
+        SandboxAppstoreRequest.objects.filter(
+            amazon_state=request.GET.get("amazon_state", ""), application=application, used_at__isnull=True
+        )
+        .select_related("seller")
+        .first()
+    )
+    if pending is None or at - pending.created_at > APPSTORE_REQUEST_TTL:
+        return error_page(
+            request, "MD9100", "The amazon_state is unknown, used or expired. Start again from the Appstore."
+        )
+    if not SandboxAppstoreRequest.objects.filter(pk=pending.pk, used_at__isnull=True).update(used_at=at):
+        return error_page(request, "MD9100", "The amazon_state was already used.")
+    auth = services.authorize(pending.seller, application, at)
+    code = services.issue_code(auth, redirect_uri, at)
+    return redirect(
+        with_params(
+            redirect_uri,
+            {
+                "state": state,
+                "selling_partner_id": pending.seller.selling_partner_id,
+                "spapi_oauth_code": code.code,
+            },
+        )
+    )

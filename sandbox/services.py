@@ -45,6 +45,7 @@ def configured_applications() -> list[dict[str, Any]]:
                 "client_secret": app.get("client_secret", ""),
                 "draft": bool(app.get("beta")),
                 "redirect_paths": [SP_CALLBACK_PATH],
+                "login_path": f"/amazon/appstore/{capability}/login/",
             }
         )
     ads = settings.AMAZON_ADS_APP
@@ -59,6 +60,7 @@ def configured_applications() -> list[dict[str, Any]]:
                 "client_secret": ads.get("client_secret", ""),
                 "draft": False,
                 "redirect_paths": [ADS_CALLBACK_PATH],
+                "login_path": "",
             }
         )
     return apps

@@ -26,6 +26,16 @@ urlpatterns = [
     path("control/faults", pages.control_faults, name="control_faults"),
     path("control/time-scale", pages.control_time_scale, name="control_time_scale"),
     path("sellercentral/<str:host>/apps/authorize/consent", pages.consent, name="consent"),
+    path(
+        "sellercentral/<str:host>/apps/authorize/confirm/<str:application_id>",
+        pages.appstore_confirm,
+        name="appstore_confirm",
+    ),
+    path(
+        "control/sellers/<int:seller_pk>/appstore/<int:app_pk>",
+        pages.control_appstore,
+        name="control_appstore",
+    ),
     path("<region:region>/ap/oa", pages.lwa_authorize, name="lwa_authorize"),
     path("<region:region>/auth/o2/token", lwa.token, name="token"),
     path("<region:region>/ads/v2/profiles", lwa.profiles, name="ads_profiles"),
