@@ -10,7 +10,7 @@ from accounts.models import Membership
 def tenant(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
     others: list[Membership] = []
-    if membership is not None:
+    if membership is not None and request.user.is_authenticated:
         others = list(
             Membership.objects.filter(user=request.user).exclude(pk=membership.pk).select_related("tenant")
         )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from accounts.models import User
 from authorizations.models import AuditEvent
 from stores.models import Store
 
@@ -27,9 +28,9 @@ def record(
     capability: str = "",
     outcome: str = "",
     detail: str = "",
-    user: object | None = None,
+    user: User | None = None,
 ) -> AuditEvent:
-    if user is None and request is not None and request.user.is_authenticated:
+    if user is None and request is not None and isinstance(request.user, User):
         user = request.user
     return AuditEvent.objects.create(
         tenant=store.tenant if store else None,

@@ -35,9 +35,9 @@ class AppstoreForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.tenant, self.region = tenant, region
         choices = [(str(s.code), s.nickname) for s in stores] + [("new", _("Create a new store"))]
-        self.fields["store"].choices = choices
+        self.fields["store"].choices = choices  # type: ignore[attr-defined]
         self.fields["store"].initial = choices[0][0]
-        self.fields["sites"].choices = [
+        self.fields["sites"].choices = [  # type: ignore[attr-defined]
             (m.site, marketplaces.site_label(m.site)) for m in marketplaces.sites_in_region(region)
         ]
 

@@ -154,6 +154,12 @@ def mark_needs_reauthorization(auth: Authorization, reason: str, request: HttpRe
         a.last_error, a.last_error_at = reason, now
         a.save(update_fields=["status", "status_changed_at", "last_error", "last_error_at"])
         status.recompute(a.store)
-        audit.record(request, "authorization.needs_reauthorization", store=a.store, capability=a.capability, outcome=reason)
+        audit.record(
+            request,
+            "authorization.needs_reauthorization",
+            store=a.store,
+            capability=a.capability,
+            outcome=reason,
+        )
     auth.refresh_from_db()
     return True

@@ -23,7 +23,7 @@ class AuthorizationInline(admin.TabularInline):
         "last_checked_at",
         "last_error",
     ]
-    readonly_fields = fields
+    readonly_fields = tuple(fields)  # type: ignore[arg-type]
 
     def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False
@@ -41,7 +41,12 @@ class StoreAdmin(admin.ModelAdmin):
         "created_at",
         "archived_at",
     ]
-    list_filter = ["region", "authorization_status", ("archived_at", admin.EmptyFieldListFilter), "tenant"]
+    list_filter = [  # type: ignore[misc]
+        "region",
+        "authorization_status",
+        ("archived_at", admin.EmptyFieldListFilter),
+        "tenant",
+    ]
     search_fields = ["nickname", "selling_partner_id"]
     list_select_related = ["tenant"]
     readonly_fields = [

@@ -111,7 +111,7 @@ class StoreEditForm(StoreFieldsMixin):
     def __init__(self, *args: Any, tenant: Tenant, instance: Store | None = None, **kwargs: Any) -> None:
         super().__init__(*args, tenant=tenant, instance=instance, **kwargs)
         assert instance is not None
-        self.fields["sites"].choices = [
+        self.fields["sites"].choices = [  # type: ignore[attr-defined]
             (m.site, marketplaces.site_label(m.site)) for m in marketplaces.sites_in_region(instance.region)
         ]
 

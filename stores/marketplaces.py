@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,11 @@ class Marketplace:
     timezone: str
 
 
-REGIONS: list[tuple[str, str]] = [("NA", _("North America")), ("EU", _("Europe")), ("FE", _("Far East"))]
+REGIONS: list[tuple[str, StrOrPromise]] = [
+    ("NA", _("North America")),
+    ("EU", _("Europe")),
+    ("FE", _("Far East")),
+]
 REGION_CODES = [code for code, _label in REGIONS]
 
 MARKETPLACES: tuple[Marketplace, ...] = (
