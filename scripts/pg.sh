@@ -1,11 +1,11 @@
 # Start/stop a throwaway PostgreSQL server on loopback for the test suite. Source after lib.sh.
 # PostgreSQL refuses to run as root, so the server runs as the `postgres` user on a temporary data dir.
 pg_bin_dir() {
-  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
-    dirname "$(command -v initdb)"; return 0
-  fi
-  local d; d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-  if [ -n "$d" ] && [ -x "$d/initdb" ]; then echo "$d"; return 0; fi
+  # A directory holding the server tools together (initdb, pg_ctl, createdb): Debian's first, then PATH.
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV) "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
+    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/createdb" ]; then echo "$d"; return 0; fi
+  done
   return 1
 }
 
@@ -20,11 +20,11 @@ pg_start() {
     chown postgres "$PG_DIR"; run=(runuser -u postgres --)
   fi
   PG_RUN=("${run[@]}")
+  PG_BIN="$bin"
   say "Starting PostgreSQL ($bin) on 127.0.0.1:$PG_PORT"
   "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -U portal --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -o "-h 127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
   "${run[@]}" "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U portal portal
-  PG_BIN="$bin"
   export PG_BIN PG_DIR PG_PORT
   export DATABASE_URL="postgres://portal@127.0.0.1:$PG_PORT/portal"
 }
