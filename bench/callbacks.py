@@ -1,0 +1,159 @@
+"""Callback throughput: N concurrent consents completed against gunicorn + PostgreSQL + the sandbox on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from bench.common import table
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+    env = dict(
+        os.environ, SANDBOX_BASE_URL=f"http://127.0.0.1:{port}/sandbox", ALLOWED_HOSTS="127.0.0.1,localhost"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         "-k", "gthread", "--threads", str(threads), "--timeout", "60", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def csrf_of(session: requests.Session, url: str) -> str:
+    r = session.get(url, timeout=30)
+    r.raise_for_status()
+    m = CSRF.search(r.text)
+    assert m, f"no CSRF token on {url}"
+    return m.group(1)
+
+
+def one_flow(base: str, email: str, store_code: str, seller_id: str) -> tuple[float, float, int]:
+    """Log in, start order loading, confirm at the sandbox, follow the callback. Returns (flow s, callback s, status)."""
+    s = requests.Session()
+    token = csrf_of(s, f"{base}/accounts/login/")
+    s.post(
+        f"{base}/accounts/login/",
+        data={"login": email, "password": "bench-password-1", "csrfmiddlewaretoken": token},
+        headers={"Referer": base},
+        timeout=30,
+    )
+    t0 = time.perf_counter()
+    start = f"{base}/stores/{store_code}/authorize/orders/"
+    token = csrf_of(s, start)
+    r = s.post(
+        f"{start}start/",
+        data={"usual_environment": "on", "csrfmiddlewaretoken": token},
+        headers={"Accept": "application/json", "Referer": start},
+        timeout=30,
+    )
+    consent = r.json()["consent_url"]
+    token = csrf_of(s, consent)
+    r = s.post(
+        consent,
+        data={"seller": seller_id, "understand": "1", "action": "confirm", "csrfmiddlewaretoken": token},
+        headers={"Referer": consent},
+        allow_redirects=False,
+        timeout=30,
+    )
+    callback = r.headers["Location"]
+    t1 = time.perf_counter()
+    r = s.get(callback, allow_redirects=False, timeout=60)
+    t2 = time.perf_counter()
+    return t2 - t0, t2 - t1, r.status_code
+
+
+def run(quick: bool = False) -> bool:
+    from accounts.models import Tenant, User
+    from authorizations.models import AuditEvent, AuthorizationAttempt, AuthStatus
+    from sandbox import api as sandbox_api
+    from stores.actions import create_store
+    from stores.models import Store
+
+    n = 24 if quick else 96
+    concurrency = 8 if quick else 16
+    workers, threads = 4, 4
+    people = []
+    for i in range(n):
+        user = User.objects.create_user(f"cb{i}@bench.test", "bench-password-1")
+        tenant = Tenant.create_for_owner(user, f"Callback tenant {i}")
+        store = create_store(
+            None,
+            tenant.memberships.get(),
+            nickname=f"CB {i}",
+            region="NA",
+            sites=["US"],
+            initial_order_date=None,
+        )
+        seller = sandbox_api.create_seller(f"Bench seller {i}", "NA", ["ATVPDKIKX0DER"], orders_per_day=0)
+        people.append((user.email, str(store.code), seller.selling_partner_id))
+    port = free_port()
+    proc = start_gunicorn(port, workers, threads)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        t = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            results = list(pool.map(lambda p: one_flow(base, *p), people))
+        wall = time.perf_counter() - t
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    flows = sorted(r[0] for r in results)
+    callbacks = sorted(r[1] for r in results)
+    statuses = {r[2] for r in results}
+    succeeded = AuthorizationAttempt.objects.filter(outcome="succeeded").count()
+    attempts = AuthorizationAttempt.objects.count()
+    events = AuditEvent.objects.filter(action="authorization.succeeded").count()
+    authorized = Store.objects.filter(
+        authorizations__capability="orders", authorizations__status=AuthStatus.AUTHORIZED
+    ).count()
+    exactly_once = succeeded == attempts == events == authorized == n and statuses == {302}
+
+    def p95(xs: list[float]) -> float:
+        return xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
+
+    rows = [
+        ["consents completed", n],
+        ["concurrency / gunicorn", f"{concurrency} clients / {workers} workers × {threads} threads"],
+        ["completed authorizations per second", f"{n / wall:.1f}"],
+        [
+            "callback latency p50 / p95 (ms)",
+            f"{statistics.median(callbacks) * 1000:.0f} / {p95(callbacks) * 1000:.0f}",
+        ],
+        ["whole flow p50 / p95 (ms)", f"{statistics.median(flows) * 1000:.0f} / {p95(flows) * 1000:.0f}"],
+        [
+            "attempts / succeeded / audit events / stores authorized",
+            f"{attempts} / {succeeded} / {events} / {authorized}",
+        ],
+        ["every attempt ended exactly once", "yes" if exactly_once else "NO"],
+    ]
+    print(
+        table("Callback throughput (gunicorn + PostgreSQL + sandbox on loopback)", ["measure", "value"], rows)
+    )
+    return exactly_once
