@@ -171,6 +171,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: forms carry the token in a hidden field (FormData in app.js as well).
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -284,3 +286,26 @@ AMAZON_ADS_APP = {
 AUTHORIZATION_ATTEMPT_TTL_SECONDS = 15 * 60
 AUTHORIZATION_VALIDITY_DAYS = 365
 AUTHORIZATION_RENEWAL_WARNING_DAYS = 30
+
+# Background work: order loading, inventory push, re-checks (sync app).
+# Minutes between incremental order syncs of a store (lastUpdatedAfter).
+ORDER_SYNC_INTERVAL_MINUTES = env.int("ORDER_SYNC_INTERVAL_MINUTES", default=15)
+# Orders per searchOrders page (1-100).
+ORDER_SYNC_PAGE_SIZE = env.int("ORDER_SYNC_PAGE_SIZE", default=100)
+# Incremental syncs re-read this much before the last watermark, for updates Amazon records late.
+ORDER_SYNC_OVERLAP_MINUTES = env.int("ORDER_SYNC_OVERLAP_MINUTES", default=5)
+# Keep each order's JSON as Amazon sent it.
+ORDER_SYNC_KEEP_RAW = env.bool("ORDER_SYNC_KEEP_RAW", default=False)
+# A task stops starting new pages after this long and continues in a new task (must stay well below Q_TIMEOUT).
+SYNC_TASK_BUDGET_SECONDS = env.int("SYNC_TASK_BUDGET_SECONDS", default=300)
+# How long a worker's claim on a store's order sync lasts without progress (a killed worker's claim lapses).
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=600)
+# Waits for a rate-limit token up to this long are slept inside the task; longer ones re-enqueue it.
+SYNC_MAX_INLINE_WAIT_SECONDS = env.float("SYNC_MAX_INLINE_WAIT_SECONDS", default=10.0)
+# Amazon 5xx/timeouts: retries with exponential backoff (base, doubled each time), then the error is recorded.
+SYNC_RETRY_LIMIT = env.int("SYNC_RETRY_LIMIT", default=5)
+SYNC_RETRY_BASE_SECONDS = env.int("SYNC_RETRY_BASE_SECONDS", default=60)
+# Minutes between inventory pushes (only changed quantities are sent).
+INVENTORY_PUSH_INTERVAL_MINUTES = env.int("INVENTORY_PUSH_INTERVAL_MINUTES", default=15)
+SYNC_CSV_MAX_BYTES = 1024 * 1024
+SYNC_ROWS_PER_PAGE = 50

@@ -25,19 +25,25 @@ class AdsTests(FlowTestCase):
         self.assertIn("/na/ap/oa?", attempt.consent_url)
         self.assertIn("scope=advertising%3A%3Acampaign_management", attempt.consent_url)
         self.assertIn("response_type=code", attempt.consent_url)
-        self.assertIn("redirect_uri=http%3A%2F%2Ftestserver%2Famazon%2Fads%2Fcallback%2F", attempt.consent_url)
+        self.assertIn(
+            "redirect_uri=http%3A%2F%2Ftestserver%2Famazon%2Fads%2Fcallback%2F", attempt.consent_url
+        )
 
     def test_advertising_alone_is_authorized_and_keeps_the_profiles_of_the_store_sites(self) -> None:
         self.store.sites = ["US", "CA", "MX"]
         self.store.save()
         attempt = self.begin("ads")
         r = self.callback(self.amazon_allow(attempt))
-        self.assertRedirects(r, reverse("stores:detail", args=[self.store.code]), fetch_redirect_response=False)
+        self.assertRedirects(
+            r, reverse("stores:detail", args=[self.store.code]), fetch_redirect_response=False
+        )
         auth = Authorization.objects.get(store=self.store, capability="ads")
         self.assertEqual(auth.status, AuthStatus.AUTHORIZED)
         self.assertEqual({p["country_code"] for p in auth.ads_profiles}, {"US", "CA"})
         for p in auth.ads_profiles:
-            self.assertTrue({"profile_id", "currency_code", "timezone", "account_type", "account_name"} <= set(p))
+            self.assertTrue(
+                {"profile_id", "currency_code", "timezone", "account_type", "account_name"} <= set(p)
+            )
         self.store.refresh_from_db()
         self.assertEqual(self.store.authorization_status, CombinedStatus.NOT_AUTHORIZED)
         self.assertEqual(self.store.selling_partner_id, "")

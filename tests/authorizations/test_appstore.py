@@ -39,10 +39,19 @@ class AppstoreTests(FlowTestCase):
         self.assertContains(page, "Create a new store")
         r = browser.post(
             reverse("authorizations:appstore_confirm"),
-            {"store": "new", "nickname": "From the Appstore", "sites": ["US", "CA"], "usual_environment": "on"},
+            {
+                "store": "new",
+                "nickname": "From the Appstore",
+                "sites": ["US", "CA"],
+                "usual_environment": "on",
+            },
         )
         self.assertEqual(r.status_code, 302)
-        self.assertTrue(r["Location"].startswith(f"{SANDBOX_BASE}/sellercentral/sellercentral.amazon.com/apps/authorize/confirm/"))
+        self.assertTrue(
+            r["Location"].startswith(
+                f"{SANDBOX_BASE}/sellercentral/sellercentral.amazon.com/apps/authorize/confirm/"
+            )
+        )
         self.assertIn("amazon_state=", r["Location"])
         self.assertIn("redirect_uri=", r["Location"])
         amazon = browser.get(sandbox_path(r["Location"]))
@@ -51,39 +60,59 @@ class AppstoreTests(FlowTestCase):
         store = Store.objects.get(nickname="From the Appstore")
         self.assertRedirects(done, reverse("stores:detail", args=[store.code]), fetch_redirect_response=False)
         self.assertEqual(store.selling_partner_id, self.seller.selling_partner_id)
-        self.assertEqual(Authorization.objects.get(store=store, capability="orders").status, AuthStatus.AUTHORIZED)
+        self.assertEqual(
+            Authorization.objects.get(store=store, capability="orders").status, AuthStatus.AUTHORIZED
+        )
         self.assertEqual(AuthorizationAttempt.objects.get(store=store).source, "appstore")
 
     def test_reauthorization_from_manage_your_apps_renews_an_existing_store(self) -> None:
         self.authorize("orders")
         auth = Authorization.objects.get(store=self.store, capability="orders")
         old_token = auth.refresh_token_encrypted
-        Authorization.objects.filter(pk=auth.pk).update(expires_at=timezone.now() + timezone.timedelta(days=3))
+        Authorization.objects.filter(pk=auth.pk).update(
+            expires_at=timezone.now() + timezone.timedelta(days=3)
+        )
         browser = Client()
         browser.force_login(self.alice)
         r = browser.get(self.amazon_starts())
         page = browser.get(r["Location"])
         self.assertContains(page, "Main US store")
-        r = browser.post(reverse("authorizations:appstore_confirm"), {"store": str(self.store.code), "usual_environment": "on"})
+        r = browser.post(
+            reverse("authorizations:appstore_confirm"),
+            {"store": str(self.store.code), "usual_environment": "on"},
+        )
         amazon = browser.get(sandbox_path(r["Location"]))
         browser.get(sandbox_path(amazon["Location"]))
         auth.refresh_from_db()
         self.assertEqual(auth.status, AuthStatus.AUTHORIZED)
         self.assertNotEqual(auth.refresh_token_encrypted, old_token)
         self.assertGreater(auth.expires_at, timezone.now() + timezone.timedelta(days=364))
-        self.assertEqual(AuthorizationAttempt.objects.filter(store=self.store).latest("started_at").reason, "renewed")
+        self.assertEqual(
+            AuthorizationAttempt.objects.filter(store=self.store).latest("started_at").reason, "renewed"
+        )
 
     def test_the_login_uri_refuses_a_callback_that_is_not_amazon(self) -> None:
-        for uri in ("https://evil.example/apps/authorize/confirm/x", "javascript:alert(1)", "//evil.example/", ""):
-            r = self.client.get(self.login_uri(amazon_callback_uri=uri, amazon_state="s", selling_partner_id="A1B2C3"))
+        for uri in (
+            "https://evil.example/apps/authorize/confirm/x",
+            "javascript:alert(1)",
+            "//evil.example/",
+            "",
+        ):
+            r = self.client.get(
+                self.login_uri(amazon_callback_uri=uri, amazon_state="s", selling_partner_id="A1B2C3")
+            )
             self.assertEqual(r.status_code, 400, uri)
 
     def test_with_real_amazon_only_https_seller_central_hosts_are_accepted(self) -> None:
         from authorizations.appstore import region_of_callback
 
         with self.settings(AMAZON_USE_SANDBOX=False):
-            self.assertEqual(region_of_callback("https://sellercentral.amazon.co.jp/apps/authorize/confirm/a"), "FE")
-            self.assertEqual(region_of_callback("https://sellercentral-europe.amazon.com/apps/authorize/confirm/a"), "EU")
+            self.assertEqual(
+                region_of_callback("https://sellercentral.amazon.co.jp/apps/authorize/confirm/a"), "FE"
+            )
+            self.assertEqual(
+                region_of_callback("https://sellercentral-europe.amazon.com/apps/authorize/confirm/a"), "EU"
+            )
             self.assertIsNone(region_of_callback("http://sellercentral.amazon.com/apps/authorize/confirm/a"))
             self.assertIsNone(region_of_callback("https://sellercentral.amazon.com.evil.example/x"))
             self.assertIsNone(region_of_callback("https://user@sellercentral.amazon.com/x"))
@@ -97,7 +126,10 @@ class AppstoreTests(FlowTestCase):
         page = browser.get(r["Location"])
         self.assertContains(page, "already connected to another distributor account")
         self.assertNotContains(page, "Charlie")
-        r = browser.post(reverse("authorizations:appstore_confirm"), {"store": "new", "nickname": "x", "sites": ["US"], "usual_environment": "on"})
+        r = browser.post(
+            reverse("authorizations:appstore_confirm"),
+            {"store": "new", "nickname": "x", "sites": ["US"], "usual_environment": "on"},
+        )
         self.assertEqual(r["Location"], reverse("authorizations:appstore_continue"))
         self.assertFalse(Store.objects.filter(nickname="x").exists())
 
@@ -105,7 +137,9 @@ class AppstoreTests(FlowTestCase):
         browser = Client()
         browser.force_login(self.alice)
         browser.get(self.amazon_starts())
-        r = browser.post(reverse("authorizations:appstore_confirm"), {"store": "new", "nickname": "", "sites": ["DE"]})
+        r = browser.post(
+            reverse("authorizations:appstore_confirm"), {"store": "new", "nickname": "", "sites": ["DE"]}
+        )
         self.assertEqual(r.status_code, 400)
         self.assertContains(r, 'id="id_nickname_errors"', status_code=400)
         self.assertContains(r, 'id="id_usual_environment_errors"', status_code=400)
@@ -115,13 +149,19 @@ class AppstoreTests(FlowTestCase):
         browser = Client()
         browser.force_login(self.vera)
         browser.get(self.amazon_starts())
-        r = browser.post(reverse("authorizations:appstore_confirm"), {"store": "new", "nickname": "V", "sites": ["US"], "usual_environment": "on"})
+        r = browser.post(
+            reverse("authorizations:appstore_confirm"),
+            {"store": "new", "nickname": "V", "sites": ["US"], "usual_environment": "on"},
+        )
         self.assertEqual(r.status_code, 403)
 
     def test_a_used_amazon_state_is_refused_by_the_sandbox(self) -> None:
         browser = Client()
         browser.force_login(self.alice)
         browser.get(self.amazon_starts())
-        r = browser.post(reverse("authorizations:appstore_confirm"), {"store": str(self.store.code), "usual_environment": "on"})
+        r = browser.post(
+            reverse("authorizations:appstore_confirm"),
+            {"store": str(self.store.code), "usual_environment": "on"},
+        )
         self.assertEqual(browser.get(sandbox_path(r["Location"])).status_code, 302)
         self.assertEqual(browser.get(sandbox_path(r["Location"])).status_code, 400)

@@ -54,15 +54,21 @@ class DisableEnableRevokeTests(FlowTestCase):
         r = self.client.post(self.url("revoke", confirm=True), follow=True)
         self.assertContains(r, "Manage your apps")
         self.auth.refresh_from_db()
-        self.assertEqual((self.auth.status, self.auth.refresh_token_encrypted), (AuthStatus.NOT_AUTHORIZED, ""))
+        self.assertEqual(
+            (self.auth.status, self.auth.refresh_token_encrypted), (AuthStatus.NOT_AUTHORIZED, "")
+        )
         self.assertIsNone(self.auth.expires_at)
         self.assertTrue(AuditEvent.objects.filter(action="authorization.revoked").exists())
         self.store.refresh_from_db()
-        self.assertEqual(self.store.selling_partner_id, self.seller.selling_partner_id)  # listings still holds one
+        self.assertEqual(
+            self.store.selling_partner_id, self.seller.selling_partner_id
+        )  # listings still holds one
 
     def test_revoking_both_sp_capabilities_frees_the_amazon_account(self) -> None:
         self.client.post(self.url("revoke", confirm=True))
-        self.client.post(reverse("authorizations:lifecycle_apply", args=[self.store.code, "listings", "revoke"]))
+        self.client.post(
+            reverse("authorizations:lifecycle_apply", args=[self.store.code, "listings", "revoke"])
+        )
         self.store.refresh_from_db()
         self.assertEqual(self.store.selling_partner_id, "")
         self.assertEqual(self.store.authorization_status, CombinedStatus.NOT_AUTHORIZED)
@@ -81,7 +87,12 @@ class DisableEnableRevokeTests(FlowTestCase):
         self.assertEqual(self.auth.status, AuthStatus.AUTHORIZED)
 
     def test_an_unknown_action_is_404_and_viewers_403_outsiders_404(self) -> None:
-        self.assertEqual(self.client.get(reverse("authorizations:lifecycle_confirm", args=[self.store.code, "orders", "explode"])).status_code, 404)
+        self.assertEqual(
+            self.client.get(
+                reverse("authorizations:lifecycle_confirm", args=[self.store.code, "orders", "explode"])
+            ).status_code,
+            404,
+        )
         for user, code in ((self.vera, 403), (self.charlie, 404)):
             self.login(user)
             for action in ("disable", "enable", "revoke"):
@@ -96,7 +107,9 @@ class DisableEnableRevokeTests(FlowTestCase):
         self.assertIn(("orders", AuthStatus.DISABLED), statuses)
         self.assertIn(("listings", AuthStatus.DISABLED), statuses)
         self.assertIn(("ads", AuthStatus.NOT_AUTHORIZED), statuses)
-        self.assertTrue(AuditEvent.objects.filter(store=self.store, action="authorization.succeeded").exists())
+        self.assertTrue(
+            AuditEvent.objects.filter(store=self.store, action="authorization.succeeded").exists()
+        )
         page = self.client.get(reverse("stores:detail", args=[self.store.code]))
         self.assertContains(page, "Authorization history")
 
@@ -122,7 +135,9 @@ class ExpiryTests(FlowTestCase):
         self.store.refresh_from_db()
         self.assertEqual(self.store.authorization_status, CombinedStatus.ATTENTION)
         self.assertContains(self.client.get(reverse("stores:list")), "Renewal due")
-        self.assertContains(self.client.get(reverse("stores:detail", args=[self.store.code])), "Renew: 19 days left")
+        self.assertContains(
+            self.client.get(reverse("stores:detail", args=[self.store.code])), "Renew: 19 days left"
+        )
 
     def test_the_reminder_job_run_twice_sends_once_per_threshold(self) -> None:
         self.expire_in(29.5)
