@@ -1,0 +1,116 @@
+"""A load run with a fixed request budget against gunicorn: list pages, store pages and callbacks mixed.
+
+Passes when no request got a 5xx and every started authorization ended exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from bench.callbacks import CSRF, free_port, one_flow, start_gunicorn
+from bench.common import bulk_stores, table
+
+
+def login(base: str, email: str) -> requests.Session:
+    s = requests.Session()
+    r = s.get(f"{base}/accounts/login/", timeout=30)
+    token = CSRF.search(r.text).group(1)  # type: ignore[union-attr]
+    s.post(
+        f"{base}/accounts/login/",
+        data={"login": email, "password": "bench-password-1", "csrfmiddlewaretoken": token},
+        headers={"Referer": base},
+        timeout=30,
+    )
+    return s
+
+
+def run(quick: bool = False) -> bool:
+    from accounts.models import Tenant, User
+    from authorizations.models import AuditEvent, AuthorizationAttempt
+    from sandbox import api as sandbox_api
+    from stores.actions import create_store
+    from stores.models import Store
+
+    budget = 400 if quick else 2000
+    concurrency = 8 if quick else 16
+    rnd = random.Random(7)
+    readers = []
+    for i in range(8):
+        user = User.objects.create_user(f"load{i}@bench.test", "bench-password-1")
+        tenant = Tenant.create_for_owner(user, f"Load tenant {i}")
+        bulk_stores(tenant, 120, seed=500 + i, prefix=f"L{i}")
+        readers.append(
+            (
+                user.email,
+                [str(c) for c in Store.objects.filter(tenant=tenant).values_list("code", flat=True)[:60]],
+            )
+        )
+    flows_n = budget // 10  # each flow is about 6 requests; ~30% of the budget goes to callbacks
+    flow_people = []
+    for i in range(flows_n):
+        user = User.objects.create_user(f"lf{i}@bench.test", "bench-password-1")
+        tenant = Tenant.create_for_owner(user, f"Load flow {i}")
+        store = create_store(
+            None,
+            tenant.memberships.get(),
+            nickname=f"LF {i}",
+            region="NA",
+            sites=["US"],
+            initial_order_date=None,
+        )
+        seller = sandbox_api.create_seller(f"Load seller {i}", "NA", ["ATVPDKIKX0DER"], orders_per_day=0)
+        flow_people.append((user.email, str(store.code), seller.selling_partner_id))
+    port = free_port()
+    proc = start_gunicorn(port, 4, 4)
+    base = f"http://127.0.0.1:{port}"
+    sessions = [(login(base, email), codes) for email, codes in readers]
+    reads = budget - flows_n * 6
+    jobs: list[tuple[str, object]] = [("read", None)] * reads + [("flow", p) for p in flow_people]
+    rnd.shuffle(jobs)
+    statuses: Counter[int] = Counter()
+
+    def work(job: tuple[str, object]) -> None:
+        kind, payload = job
+        if kind == "flow":
+            _f, _c, status = one_flow(base, *payload)  # type: ignore[misc]
+            statuses[status] += 1
+            return
+        s, codes = rnd.choice(sessions)
+        url = f"{base}/stores/" if rnd.random() < 0.5 else f"{base}/stores/{rnd.choice(codes)}/"
+        if url.endswith("/stores/") and rnd.random() < 0.5:
+            url += f"?status={rnd.choice(['partial', 'authorized', 'attention'])}&page={rnd.randint(1, 3)}"
+        statuses[s.get(url, timeout=60).status_code] += 1
+
+    t = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(work, jobs))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    wall = time.perf_counter() - t
+    errors = sum(v for k, v in statuses.items() if k >= 500)
+    attempts = AuthorizationAttempt.objects.count()
+    succeeded = AuthorizationAttempt.objects.filter(outcome="succeeded").count()
+    events = AuditEvent.objects.filter(action="authorization.succeeded").count()
+    ok = errors == 0 and attempts == succeeded == events == flows_n
+    rows = [
+        ["request budget (reads + flow requests)", f"{reads} + ~{flows_n * 6}"],
+        ["wall time (s) / requests per second", f"{wall:.1f} / {(reads + flows_n * 6) / wall:.1f}"],
+        ["status codes", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))],
+        ["5xx answers", errors],
+        [
+            "authorizations started / succeeded / audit events",
+            f"{attempts} / {succeeded} / {events} (of {flows_n})",
+        ],
+        ["result", "ok" if ok else "FAILED"],
+    ]
+    print(
+        table("Load run against gunicorn (lists, store pages, callbacks mixed)", ["measure", "value"], rows)
+    )
+    return ok
