@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from authorizations.models import Authorization
@@ -59,6 +61,21 @@ class StoreAdmin(admin.ModelAdmin):
     ]
     autocomplete_fields = ["tenant", "created_by"]
     inlines = [AuthorizationInline]
+    actions = ["recheck_authorizations"]
+
+    @admin.action(description=_("Re-check authorizations"))
+    def recheck_authorizations(self, request: HttpRequest, queryset: QuerySet[Store]) -> None:
+        from sync import rechecks
+
+        batch = rechecks.start_batch(queryset, request.user, "admin action", source="admin")  # type: ignore[arg-type]
+        url = reverse("sync:staff_batch", args=[batch.code])
+        self.message_user(
+            request,
+            format_html(
+                str(_('Re-checking {} stores: <a href="{}">follow the progress</a>.')), batch.total, url
+            ),
+            messages.SUCCESS,
+        )
 
     @admin.display(description=_("sites"))
     def sites_display(self, obj: Store) -> str:

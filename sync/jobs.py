@@ -2,9 +2,73 @@
 
 from __future__ import annotations
 
-from authorizations.models import Authorization
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.models import Schedule
+from django_q.tasks import async_task
+
+from authorizations.models import Authorization, Capability
 
 
 def capability_authorized(auth: Authorization) -> None:
-    """Hook for the work that follows a new authorization (order backfill, inventory push, ads refresh)."""
-    return None
+    """A capability became authorized (or was enabled again): start its work once the change is committed."""
+    if auth.capability == Capability.ORDERS:
+        from sync import orders
+
+        state = orders.prepare(auth)
+        enqueue_order_sync(state.store_id)
+    elif auth.capability == Capability.LISTINGS:
+        enqueue_inventory_push(auth.store_id)
+
+
+def _later(func: str, store_id: int, name: str, at: datetime) -> None:
+    # One pending resume per store and job: re-enqueueing moves it instead of piling up schedules.
+    Schedule.objects.update_or_create(
+        name=name,
+        defaults={
+            "func": func,
+            "args": repr((store_id,)),
+            "schedule_type": Schedule.ONCE,
+            "repeats": -1,
+            "next_run": at,
+        },
+    )
+
+
+def enqueue_order_sync(store_id: int, at: datetime | None = None) -> None:
+    _enqueue("sync.tasks.sync_orders", store_id, f"orders-{store_id}", at)
+
+
+def enqueue_inventory_push(store_id: int, at: datetime | None = None) -> None:
+    _enqueue("sync.tasks.push_inventory", store_id, f"inventory-{store_id}", at)
+
+
+def _enqueue(func: str, store_id: int, name: str, at: datetime | None) -> None:
+    def send() -> None:
+        if at is None or at <= timezone.now() + timedelta(seconds=1):
+            async_task(func, store_id, group=name, task_name=f"{name}-{timezone.now():%Y%m%d%H%M%S%f}")
+        else:
+            _later(func, store_id, f"{name}-resume", at)
+
+    transaction.on_commit(send)
+
+
+def enqueue_recheck(store_id: int, item_id: int | None = None, at: datetime | None = None) -> None:
+    def send() -> None:
+        if at is None:
+            async_task("sync.tasks.recheck_store", store_id, item_id, group=f"recheck-{store_id}")
+        else:
+            Schedule.objects.update_or_create(
+                name=f"recheck-{store_id}-{item_id or 0}-resume",
+                defaults={
+                    "func": "sync.tasks.recheck_store",
+                    "args": repr((store_id, item_id)),
+                    "schedule_type": Schedule.ONCE,
+                    "repeats": -1,
+                    "next_run": at,
+                },
+            )
+
+    transaction.on_commit(send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django_q.models import Schedule
 
 
@@ -22,6 +23,18 @@ PLANNED: list[Planned] = [
     Planned("expire-authorization-attempts", "sync.tasks.expire_attempts", Schedule.MINUTES, minutes=5),
     # Expiry is a matter of days; hourly keeps the "attention" status and the reminders on time without load.
     Planned("authorization-expiry-and-reminders", "sync.tasks.expiry_and_reminders", Schedule.HOURLY),
+    # Each store's order sync carries its own next run (every ORDER_SYNC_INTERVAL_MINUTES, or sooner after a
+    # rate-limit pause); this minute-by-minute pass enqueues the due ones and rescues a killed worker's store.
+    Planned("order-sync-dispatch", "sync.tasks.dispatch_order_syncs", Schedule.MINUTES, minutes=1),
+    # Only changed quantities are sent, so an idle push costs one query per store.
+    Planned(
+        "inventory-push",
+        "sync.tasks.push_inventory_all",
+        Schedule.MINUTES,
+        minutes=settings.INVENTORY_PUSH_INTERVAL_MINUTES,
+    ),
+    # A revoked grant should show up within a day even for a store with no job that would notice it.
+    Planned("recheck-authorizations", "sync.tasks.recheck_all", Schedule.DAILY),
 ]
 
 

@@ -12,3 +12,45 @@ def expire_attempts() -> int:
 def expiry_and_reminders() -> dict[str, int]:
     """Daily: lapsed authorizations need re-authorization, stores near expiry show "attention", owners get mail."""
     return {"lapsed": lifecycle.expire_lapsed(), "reminders": reminders.send_due()}
+
+
+def sync_orders(store_id: int) -> str:
+    from sync import orders
+
+    return orders.run(store_id)
+
+
+def dispatch_order_syncs() -> int:
+    from sync import orders
+
+    return orders.dispatch_due()
+
+
+def push_inventory(store_id: int) -> str:
+    from sync import inventory
+
+    return inventory.push(store_id)
+
+
+def push_inventory_all() -> int:
+    from sync import inventory
+
+    return inventory.push_all()
+
+
+def recheck_store(store_id: int, item_id: int | None = None) -> str:
+    from sync import rechecks
+
+    return rechecks.recheck_store(store_id, item_id)
+
+
+def recheck_all() -> int:
+    from sync import rechecks
+
+    return rechecks.recheck_all()
+
+
+def fan_out_batch(batch_id: int) -> int:
+    from sync import rechecks
+
+    return rechecks.fan_out(batch_id)

@@ -1,0 +1,287 @@
+"""Background work state: loaded orders, the order-sync cursor, rate buckets, inventory pushes, re-check batches."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tenant
+from stores import marketplaces
+from stores.models import Store
+
+
+class OrderSync(models.Model):
+    """Where order loading of one store stands. The cursor is saved with each page, so a killed job resumes."""
+
+    class Phase(models.TextChoices):
+        BACKFILL = "backfill", _("Loading past orders")
+        INCREMENTAL = "incremental", _("Keeping up to date")
+
+    store = models.OneToOneField(Store, models.CASCADE, related_name="order_sync", verbose_name=_("store"))
+    phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices, default=Phase.BACKFILL)
+    backfill_from = models.DateTimeField(_("backfill from"))
+    # Created time of the newest order stored by the backfill: the backfill is complete up to here.
+    backfill_done_until = models.DateTimeField(_("backfill done until"), null=True, blank=True)
+    backfill_finished_at = models.DateTimeField(_("backfill finished"), null=True, blank=True)
+    # The query being paged (its exact filters, resent with every page as the model asks), the upper bound
+    # Amazon echoed for it, and the next page's token. An empty query means no query is in progress.
+    query = models.JSONField(default=dict, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    pagination_token = models.TextField(blank=True)
+    # Incremental runs ask for orders updated after this (minus a small overlap).
+    last_updated_after = models.DateTimeField(_("updated after"), null=True, blank=True)
+    orders_loaded = models.PositiveIntegerField(_("orders loaded"), default=0)
+    last_success_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=40, blank=True)
+    last_error_detail = models.CharField(max_length=300, blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    consecutive_failures = models.PositiveSmallIntegerField(default=0)
+    next_run_at = models.DateTimeField(_("next run"), default=timezone.now, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=40, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("order sync")
+        verbose_name_plural = _("order syncs")
+
+    def __str__(self) -> str:
+        return f"{self.store} · {self.phase}"
+
+    @property
+    def backfill_done(self) -> bool:
+        return self.backfill_finished_at is not None
+
+    @property
+    def last_error_text(self) -> str:
+        from sync.errors import describe
+
+        return describe(self.last_error) if self.last_error else ""
+
+
+class Order(models.Model):
+    store = models.ForeignKey(Store, models.CASCADE, related_name="orders", verbose_name=_("store"))
+    amazon_order_id = models.CharField(_("Amazon order id"), max_length=40)
+    marketplace_id = models.CharField(_("marketplace"), max_length=20)
+    purchase_date = models.DateTimeField(_("purchase date (UTC)"))
+    # Wall-clock time in the site's timezone, ISO 8601 with offset: what the seller sees in Seller Central.
+    purchase_date_local = models.CharField(_("purchase date (site time)"), max_length=32)
+    purchase_day_local = models.DateField(_("purchase day (site time)"))
+    status = models.CharField(_("status"), max_length=30)
+    total_amount = models.DecimalField(_("total"), max_digits=16, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    last_updated = models.DateTimeField(_("updated at Amazon"))
+    raw = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-purchase_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "amazon_order_id"], name="unique_store_order"),
+        ]
+        indexes = [models.Index(fields=["store", "-purchase_date"], name="order_store_date")]
+
+    def __str__(self) -> str:
+        return self.amazon_order_id
+
+    @property
+    def site(self) -> str:
+        m = marketplaces.BY_ID.get(self.marketplace_id)
+        return m.site if m else self.marketplace_id
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, models.CASCADE, related_name="items")
+    order_item_id = models.CharField(max_length=40)
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    asin = models.CharField(_("ASIN"), max_length=20, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=16, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+
+    class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "order_item_id"], name="unique_order_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"
+
+
+def local_time(at: datetime, marketplace_id: str, fallback_tz: str) -> datetime:
+    m = marketplaces.BY_ID.get(marketplace_id)
+    return at.astimezone(ZoneInfo(m.timezone if m else fallback_tz or "UTC"))
+
+
+class RateBucket(models.Model):
+    """Our side of Amazon's usage plan for one (seller, application, operation), shared by every worker."""
+
+    selling_partner_id = models.CharField(max_length=40)
+    application = models.CharField(max_length=10)
+    operation = models.CharField(max_length=60)
+    rate = models.FloatField()
+    burst = models.PositiveIntegerField()
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["selling_partner_id", "application", "operation"], name="unique_rate_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selling_partner_id} {self.application} {self.operation}"
+
+
+class PlatformStock(models.Model):
+    """Stock level of a platform SKU, as the distribution platform knows it."""
+
+    tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="platform_stock")
+    platform_sku = models.CharField(_("platform SKU"), max_length=100)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("platform stock")
+        verbose_name_plural = _("platform stock")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "platform_sku"], name="unique_platform_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform_sku}: {self.quantity}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Admin edits count as a change to push, like CSV uploads.
+        self.updated_at = timezone.now()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class SkuMapping(models.Model):
+    """A platform SKU sold as an Amazon seller SKU in one marketplace of the store."""
+
+    store = models.ForeignKey(Store, models.CASCADE, related_name="sku_mappings", verbose_name=_("store"))
+    platform_sku = models.CharField(_("platform SKU"), max_length=100)
+    seller_sku = models.CharField(_("Amazon seller SKU"), max_length=100)
+    marketplace_id = models.CharField(_("marketplace"), max_length=20)
+    # The quantity Amazon last accepted: a push sends only mappings whose stock differs from it.
+    pushed_quantity = models.IntegerField(null=True, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("SKU mapping")
+        verbose_name_plural = _("SKU mappings")
+        ordering = ["platform_sku", "seller_sku"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "seller_sku", "marketplace_id"], name="unique_seller_sku_marketplace"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform_sku} → {self.seller_sku}"
+
+    @property
+    def site(self) -> str:
+        m = marketplaces.BY_ID.get(self.marketplace_id)
+        return m.site if m else self.marketplace_id
+
+
+class InventoryPush(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        PARTIAL = "partial", _("Done with failures")
+        STOPPED = "stopped", _("Stopped")
+
+    store = models.ForeignKey(Store, models.CASCADE, related_name="inventory_pushes")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("inventory push")
+        verbose_name_plural = _("inventory pushes")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.store} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class InventoryPushItem(models.Model):
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        FAILED = "failed", _("Failed")
+
+    push = models.ForeignKey(InventoryPush, models.CASCADE, related_name="items")
+    mapping = models.ForeignKey(SkuMapping, models.SET_NULL, null=True, related_name="+")
+    seller_sku = models.CharField(max_length=100)
+    marketplace_id = models.CharField(max_length=20)
+    quantity = models.IntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.seller_sku} {self.status}"
+
+
+class RecheckBatch(models.Model):
+    """Staff asked to re-check many stores at once; one task per store reports into an item."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=10, default="staff")
+    description = models.CharField(max_length=300, blank=True)
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("re-check batch")
+        verbose_name_plural = _("re-check batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} ({self.total})"
+
+
+class RecheckItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Works")
+        FAILED = "failed", _("Failed")
+
+    batch = models.ForeignKey(RecheckBatch, models.CASCADE, related_name="items")
+    store = models.ForeignKey(Store, models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    results = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "store"], name="unique_batch_store")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id} {self.status}"

@@ -1,0 +1,420 @@
+"""Order loading: a backfill from the initial order-pull date (createdAfter), then lastUpdatedAfter increments.
+
+Safety rules, because django-q2 delivers a task at least once:
+- a run first claims the store's OrderSync row with a conditional UPDATE (a lease); a second delivery, or a second
+  worker, finds it claimed or not due and returns at once;
+- each page is stored in one transaction together with the cursor (the query, Amazon's paginationToken and how far
+  the backfill got), and only while the lease is still ours: a worker killed between pages resumes exactly there;
+- orders are upserted by (store, amazon_order_id), and an older copy never overwrites a newer one.
+We never compute createdBefore/lastUpdatedBefore from our own clock: Amazon picks the upper bound (at least two
+minutes before the request, per the model) and echoes it, and the next query starts from the echoed bound. So clock
+skew between us and Amazon can neither make a request invalid nor lose an order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from authorizations import endpoints, flow, lifecycle
+from authorizations.models import Authorization, AuthStatus, Capability
+from stores.models import Store
+from sync import jobs, ratelimit
+from sync.clients import orders as api
+from sync.models import Order, OrderItem, OrderSync, local_time
+
+log = logging.getLogger(__name__)
+OPERATION = "searchOrders"
+
+
+class LostLease(Exception):
+    """Another worker took the store over (our lease lapsed): stop without writing."""
+
+
+class Stop(Exception):
+    """The run ends here; `outcome` says why."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+# --- state ---------------------------------------------------------------------------------------------------
+
+
+def backfill_start(store: Store, auth: Authorization) -> datetime:
+    if store.initial_order_date:
+        tz = ZoneInfo(store.timezone or store.primary_site.timezone)
+        return datetime.combine(store.initial_order_date, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    return auth.authorized_at or timezone.now()
+
+
+def prepare(auth: Authorization) -> OrderSync:
+    """The store's OrderSync, created on the first authorization; due now either way (a re-authorization resumes)."""
+    store = auth.store
+    state, created = OrderSync.objects.get_or_create(
+        store=store, defaults={"backfill_from": backfill_start(store, auth), "next_run_at": timezone.now()}
+    )
+    if not created:
+        OrderSync.objects.filter(pk=state.pk).update(next_run_at=timezone.now(), consecutive_failures=0)
+    return state
+
+
+def runnable(auth: Authorization) -> bool:
+    return auth.status == AuthStatus.AUTHORIZED and auth.has_token and auth.store.archived_at is None
+
+
+def _authorization(store_id: int) -> Authorization:
+    return Authorization.objects.select_related("store").get(store_id=store_id, capability=Capability.ORDERS)
+
+
+def claim(store_id: int, worker: str) -> OrderSync | None:
+    now = timezone.now()
+    claimed = (
+        OrderSync.objects.filter(store_id=store_id, next_run_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(
+            claimed_by=worker,
+            claimed_until=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+            enqueued_at=None,
+        )
+    )
+    return OrderSync.objects.get(store_id=store_id) if claimed else None
+
+
+def release(state: OrderSync, worker: str) -> None:
+    OrderSync.objects.filter(pk=state.pk, claimed_by=worker).update(claimed_by="", claimed_until=None)
+
+
+# --- the run -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    state: OrderSync
+    auth: Authorization
+    worker: str
+    access_token: str = ""
+
+    @property
+    def seller(self) -> str:
+        return self.auth.selling_partner_id or self.auth.store.selling_partner_id
+
+
+def run(store_id: int) -> str:
+    """One delivery of the order-sync task. Returns what happened (for django-q2's result and the tests)."""
+    worker = uuid.uuid4().hex
+    state = claim(store_id, worker)
+    if state is None:
+        return "busy_or_not_due"
+    try:
+        auth = _authorization(store_id)
+        if not runnable(auth):
+            return "not_authorized"
+        return _pages(Run(state, auth, worker))
+    except Stop as s:
+        return s.outcome
+    except LostLease:
+        log.warning("order sync of store %s: lease lost, another worker continues", store_id)
+        return "lost_lease"
+    finally:
+        release(state, worker)
+
+
+def _pages(r: Run) -> str:
+    deadline = time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS
+    r.access_token = _access_token(r)
+    while True:
+        # Jobs run only while authorized: a disable, revoke or archive stops the job at the next page.
+        r.auth.refresh_from_db(fields=["status", "refresh_token_encrypted"])
+        r.auth.store.refresh_from_db(fields=["archived_at"])
+        if not runnable(r.auth):
+            return "not_authorized"
+        wait = ratelimit.take(r.seller, Capability.ORDERS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
+        if wait:
+            _reschedule(r.state, wait)
+            return "rate_limited"
+        try:
+            page = _fetch(r)
+        except api.OrdersApiError as e:
+            return _failed(r, e)
+        ratelimit.observe_limit(r.seller, Capability.ORDERS, OPERATION, page.rate_limit)
+        if _store_page(r, page):
+            return "done"
+        if time.monotonic() > deadline:
+            # Hand over to a fresh task well before django-q2's timeout would kill this one.
+            _reschedule(r.state, 0.0)
+            return "continues"
+
+
+def _access_token(r: Run) -> str:
+    try:
+        return flow.access_token_for(r.auth.store, Capability.ORDERS, r.auth.get_refresh_token())
+    except flow.VerificationError as e:
+        if e.reason == "revoked":
+            _stop_authorization(r, "revoked")
+            raise Stop("needs_reauthorization") from e
+        _transient(r.state, e.reason, e.detail)
+        raise Stop("failed") from e
+
+
+def _fetch(r: Run) -> api.Page:
+    s = r.state
+    base = endpoints.for_region(r.auth.store.region).sp_api
+    if not s.query:
+        s.query = _new_query(s)
+    q = s.query
+
+    def at(name: str) -> datetime | None:
+        return datetime.fromisoformat(q[name]) if q.get(name) else None
+
+    return api.search_orders(
+        base,
+        r.access_token,
+        marketplace_ids=r.auth.store.marketplace_ids,
+        created_after=at("createdAfter"),
+        created_before=at("createdBefore"),
+        last_updated_after=at("lastUpdatedAfter"),
+        pagination_token=s.pagination_token,
+        page_size=settings.ORDER_SYNC_PAGE_SIZE,
+    )
+
+
+def _new_query(s: OrderSync) -> dict[str, str]:
+    if s.phase == OrderSync.Phase.BACKFILL:
+        q = {"createdAfter": (s.backfill_done_until or s.backfill_from).isoformat()}
+        if s.window_end is not None:
+            # A restarted backfill keeps the upper bound of the first query, where the increments take over.
+            q["createdBefore"] = s.window_end.isoformat()
+        return q
+    assert s.last_updated_after is not None
+    overlap = timedelta(minutes=settings.ORDER_SYNC_OVERLAP_MINUTES)
+    return {"lastUpdatedAfter": (s.last_updated_after - overlap).isoformat()}
+
+
+def _store_page(r: Run, page: api.Page) -> bool:
+    """Upsert the page's orders and move the cursor, atomically and only under our lease. True when done."""
+    s = r.state
+    now = timezone.now()
+    if s.window_end is None:
+        s.window_end = page.upper_bound or _latest(page) or now
+    if s.phase == OrderSync.Phase.BACKFILL and page.orders:
+        newest = max(o.created for o in page.orders)
+        s.backfill_done_until = max(newest, s.backfill_done_until) if s.backfill_done_until else newest
+    s.pagination_token = page.next_token
+    finished = not page.next_token
+    if finished:
+        if s.phase == OrderSync.Phase.BACKFILL:
+            s.phase = OrderSync.Phase.INCREMENTAL
+            s.backfill_done_until = s.window_end
+            s.backfill_finished_at = now
+        s.last_updated_after = s.window_end
+        s.query, s.window_end = {}, None
+        s.last_success_at = now
+        s.last_error, s.last_error_detail, s.last_error_at = "", "", None
+        s.next_run_at = now + timedelta(minutes=settings.ORDER_SYNC_INTERVAL_MINUTES)
+    s.consecutive_failures = 0
+    with transaction.atomic():
+        fields = {
+            "phase": s.phase,
+            "query": s.query,
+            "window_end": s.window_end,
+            "pagination_token": s.pagination_token,
+            "backfill_done_until": s.backfill_done_until,
+            "backfill_finished_at": s.backfill_finished_at,
+            "last_updated_after": s.last_updated_after,
+            "last_success_at": s.last_success_at,
+            "last_error": s.last_error,
+            "last_error_detail": s.last_error_detail,
+            "last_error_at": s.last_error_at,
+            "next_run_at": s.next_run_at,
+            "consecutive_failures": 0,
+            "claimed_until": now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+        }
+        # Written first: on PostgreSQL this row lock also serialises the upsert below per store.
+        if not OrderSync.objects.filter(pk=s.pk, claimed_by=r.worker).update(**fields):
+            raise LostLease
+        upsert(r.auth.store, page.orders)
+        s.orders_loaded = Order.objects.filter(store_id=s.store_id).count()
+        OrderSync.objects.filter(pk=s.pk).update(orders_loaded=s.orders_loaded)
+    return finished
+
+
+def _latest(page: api.Page) -> datetime | None:
+    return max((o.last_updated for o in page.orders), default=None)
+
+
+def upsert(store: Store, orders: list[api.Order]) -> int:
+    """Insert or update by (store, amazon_order_id); a copy older than the stored one is skipped."""
+    if not orders:
+        return 0
+    latest: dict[str, api.Order] = {}
+    for o in orders:
+        if o.order_id not in latest or o.last_updated >= latest[o.order_id].last_updated:
+            latest[o.order_id] = o
+    stored = dict(
+        Order.objects.filter(store=store, amazon_order_id__in=list(latest)).values_list(
+            "amazon_order_id", "last_updated"
+        )
+    )
+    fresh = [o for o in latest.values() if o.order_id not in stored or o.last_updated >= stored[o.order_id]]
+    if not fresh:
+        return 0
+    now = timezone.now()
+    rows = []
+    for o in fresh:
+        local = local_time(o.created, o.marketplace_id, store.timezone)
+        rows.append(
+            Order(
+                store=store,
+                amazon_order_id=o.order_id,
+                marketplace_id=o.marketplace_id,
+                purchase_date=o.created,
+                purchase_date_local=local.isoformat(timespec="seconds"),
+                purchase_day_local=local.date(),
+                status=o.status,
+                total_amount=o.total,
+                currency=o.currency,
+                last_updated=o.last_updated,
+                raw=o.raw if settings.ORDER_SYNC_KEEP_RAW else None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    Order.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["store", "amazon_order_id"],
+        update_fields=[
+            "marketplace_id",
+            "purchase_date",
+            "purchase_date_local",
+            "purchase_day_local",
+            "status",
+            "total_amount",
+            "currency",
+            "last_updated",
+            "raw",
+            "updated_at",
+        ],
+    )
+    ids = dict(
+        Order.objects.filter(store=store, amazon_order_id__in=[o.order_id for o in fresh]).values_list(
+            "amazon_order_id", "pk"
+        )
+    )
+    items = [
+        OrderItem(
+            order_id=ids[o.order_id],
+            order_item_id=i.order_item_id,
+            sku=i.sku,
+            asin=i.asin,
+            quantity=i.quantity,
+            unit_price=i.unit_price,
+            currency=i.currency,
+        )
+        for o in fresh
+        for i in o.items
+    ]
+    OrderItem.objects.bulk_create(
+        items,
+        update_conflicts=True,
+        unique_fields=["order", "order_item_id"],
+        update_fields=["sku", "asin", "quantity", "unit_price", "currency"],
+    )
+    keep = Q()
+    for o in fresh:
+        keep |= Q(order_id=ids[o.order_id], order_item_id__in=[i.order_item_id for i in o.items])
+    OrderItem.objects.filter(order_id__in=ids.values()).exclude(keep).delete()
+    return len(fresh)
+
+
+# --- failures ------------------------------------------------------------------------------------------------
+
+
+def _failed(r: Run, e: api.OrdersApiError) -> str:
+    s = r.state
+    if e.kind == "throttled":
+        wait = ratelimit.throttled(r.seller, Capability.ORDERS, OPERATION)
+        _record(s, "throttled", e.message)
+        _reschedule(s, wait)
+        return "throttled"
+    if e.kind == "unauthorized":
+        _stop_authorization(r, "unauthorized")
+        return "needs_reauthorization"
+    if e.kind == "invalid" and s.pagination_token:
+        # The token expired (24 hours) or was refused: restart the query from the last stored order.
+        OrderSync.objects.filter(pk=s.pk).update(query={}, pagination_token="")
+        s.query, s.pagination_token = {}, ""
+    _transient(s, e.kind, e.message)
+    return "failed"
+
+
+def _stop_authorization(r: Run, reason: str) -> None:
+    lifecycle.mark_needs_reauthorization(r.auth, reason)
+    _record(r.state, reason, "")
+
+
+def _record(s: OrderSync, code: str, detail: str) -> None:
+    s.last_error, s.last_error_detail, s.last_error_at = code, detail[:300], timezone.now()
+    OrderSync.objects.filter(pk=s.pk).update(
+        last_error=s.last_error, last_error_detail=s.last_error_detail, last_error_at=s.last_error_at
+    )
+
+
+def _transient(s: OrderSync, code: str, detail: str) -> None:
+    """5xx, timeouts, unreadable answers: retry with doubling pauses, then wait for the next regular run."""
+    failures = s.consecutive_failures + 1
+    if failures > settings.SYNC_RETRY_LIMIT:
+        detail = f"gave up after {settings.SYNC_RETRY_LIMIT} retries; {detail}"
+        delay = settings.ORDER_SYNC_INTERVAL_MINUTES * 60.0
+        failures = 0
+    else:
+        delay = settings.SYNC_RETRY_BASE_SECONDS * 2.0 ** (failures - 1)
+    s.consecutive_failures = failures
+    OrderSync.objects.filter(pk=s.pk).update(consecutive_failures=failures)
+    _record(s, code, detail)
+    _reschedule(s, delay)
+
+
+def _reschedule(s: OrderSync, seconds: float) -> None:
+    at = timezone.now() + timedelta(seconds=max(0.0, seconds))
+    OrderSync.objects.filter(pk=s.pk).update(next_run_at=at)
+    s.next_run_at = at
+    jobs.enqueue_order_sync(s.store_id, at if seconds >= 1 else None)
+
+
+# --- the dispatcher ------------------------------------------------------------------------------------------
+
+
+def dispatch_due(limit: int = 1000) -> int:
+    """Enqueue the order syncs that are due: the safety net behind every re-enqueue, and the regular schedule."""
+    now = timezone.now()
+    # A task still waiting in the queue is not enqueued again for a while.
+    grace = now - timedelta(minutes=10)
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    not_queued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=grace)
+    due = (
+        OrderSync.objects.filter(free, not_queued, next_run_at__lte=now, store__archived_at__isnull=True)
+        .filter(
+            store__authorizations__capability=Capability.ORDERS,
+            store__authorizations__status=AuthStatus.AUTHORIZED,
+        )
+        .values_list("pk", "store_id")[:limit]
+    )
+    count = 0
+    for pk, store_id in list(due):
+        with transaction.atomic():
+            if OrderSync.objects.filter(not_queued, pk=pk).update(enqueued_at=now):
+                jobs.enqueue_order_sync(store_id)
+                count += 1
+    return count

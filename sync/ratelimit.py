@@ -1,0 +1,103 @@
+"""Our side of Amazon's usage plans: a token bucket per (seller, application, operation), kept in the database.
+
+Every worker shares the same row, so the limit holds however many qcluster workers run. A token is taken with a
+compare-and-swap UPDATE (only if the row still holds what we read), which behaves the same on SQLite and PostgreSQL.
+The rate follows `x-amzn-RateLimit-Limit` when Amazon sends it; a 429 empties the bucket, because Amazon has just
+told us it is empty on its side.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from sync.models import RateBucket
+
+
+@dataclass(frozen=True)
+class Plan:
+    rate: float  # requests per second
+    burst: int
+
+
+# DESIGN.md "Amazon endpoints": Amazon's default usage plans (per seller and application).
+DEFAULT_PLANS: dict[str, Plan] = {
+    "getMarketplaceParticipations": Plan(0.016, 15),
+    "searchOrders": Plan(0.0056, 20),
+    "getOrder": Plan(0.5, 30),
+    "patchListingsItem": Plan(5.0, 5),
+}
+
+
+def _bucket(seller: str, application: str, operation: str) -> RateBucket:
+    bucket = RateBucket.objects.filter(
+        selling_partner_id=seller, application=application, operation=operation
+    ).first()
+    if bucket is not None:
+        return bucket
+    plan = DEFAULT_PLANS[operation]
+    try:
+        with transaction.atomic():
+            return RateBucket.objects.create(
+                selling_partner_id=seller,
+                application=application,
+                operation=operation,
+                rate=plan.rate,
+                burst=plan.burst,
+                tokens=float(plan.burst),
+                updated_at=timezone.now(),
+            )
+    except IntegrityError:
+        return RateBucket.objects.get(selling_partner_id=seller, application=application, operation=operation)
+
+
+# Our bucket refills a little slower than Amazon's: requests reach Amazon with jitter, and a bucket that matched
+# Amazon's exactly would sometimes send a request a moment before Amazon's bucket has the token.
+SAFETY = 0.9
+
+
+def try_take(seller: str, application: str, operation: str) -> float:
+    """Take a token: 0.0 when taken, otherwise the seconds until one is available."""
+    for _attempt in range(20):
+        bucket = _bucket(seller, application, operation)
+        now = timezone.now()
+        rate = bucket.rate * SAFETY
+        elapsed = max(0.0, (now - bucket.updated_at).total_seconds())
+        available = min(float(bucket.burst), bucket.tokens + elapsed * rate)
+        if available < 1.0:
+            return (1.0 - available) / rate
+        taken = RateBucket.objects.filter(
+            pk=bucket.pk, tokens=bucket.tokens, updated_at=bucket.updated_at
+        ).update(tokens=available - 1.0, updated_at=max(now, bucket.updated_at))
+        if taken:
+            return 0.0
+    # Heavy contention: behave as if empty for a moment rather than spin.
+    return 1.0
+
+
+def take(seller: str, application: str, operation: str, max_wait: float) -> float:
+    """Take a token, sleeping for short waits only. Returns 0.0, or the (long) wait the caller must schedule."""
+    while True:
+        wait = try_take(seller, application, operation)
+        if wait == 0.0 or wait > max_wait:
+            return wait
+        time.sleep(wait)
+
+
+def observe_limit(seller: str, application: str, operation: str, rate: float | None) -> None:
+    """Amazon told us the rate it applies to this seller: follow it (the burst stays the documented one)."""
+    if rate is None or rate <= 0:
+        return
+    RateBucket.objects.filter(
+        selling_partner_id=seller, application=application, operation=operation
+    ).exclude(rate=rate).update(rate=rate)
+
+
+def throttled(seller: str, application: str, operation: str) -> float:
+    """Amazon answered 429: its bucket is empty, so ours is too. Returns the wait for the next token."""
+    bucket = _bucket(seller, application, operation)
+    RateBucket.objects.filter(pk=bucket.pk).update(tokens=0.0, updated_at=timezone.now())
+    return 1.0 / (bucket.rate * SAFETY)

@@ -1,0 +1,199 @@
+"""Order loading against an Amazon that misbehaves: 429 storms, 500s, slow answers, timeouts, revokes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import requests
+from django.test import override_settings
+from django.utils import timezone
+from django_q.models import Schedule
+
+from authorizations.models import Authorization, AuthStatus
+from sandbox import api as sandbox_api
+from sync import tasks
+from sync.clients import orders as orders_api
+from sync.models import Order, RateBucket
+from tests.sync.helpers import SyncTestCase
+
+
+class FaultTests(SyncTestCase):
+    def count(self) -> int:
+        return Order.objects.filter(store=self.store).count()
+
+    def run_again(self) -> str:
+        self.make_due()
+        with self.captureOnCommitCallbacks(execute=True):
+            return tasks.sync_orders(self.store.pk)
+
+    def assert_complete(self) -> None:
+        expected = self.expected_ids()
+        self.assertEqual(self.count(), len(expected))
+        self.assertEqual(
+            set(Order.objects.filter(store=self.store).values_list("amazon_order_id", flat=True)), expected
+        )
+
+    def test_a_429_storm_backs_off_without_touching_the_authorization_and_then_resumes(self) -> None:
+        auth = self.authorize_orders()
+        sandbox_api.set_fault("orders", "storm429")
+        with self.captureOnCommitCallbacks(execute=True):
+            self.assertEqual(tasks.sync_orders(self.store.pk), "throttled")
+        s = self.state()
+        self.assertEqual(s.last_error, "throttled")
+        self.assertEqual(self.count(), 0)
+        # Our bucket is emptied and the job waits for a token (1 / 0.0056 s), never hammering Amazon.
+        self.assertEqual(RateBucket.objects.get(operation="searchOrders").tokens, 0.0)
+        self.assertGreater(s.next_run_at, timezone.now() + timedelta(seconds=150))
+        self.assertTrue(Schedule.objects.filter(name=f"orders-{self.store.pk}-resume").exists())
+        auth.refresh_from_db()
+        self.assertEqual(auth.status, AuthStatus.AUTHORIZED)
+        sandbox_api.clear_faults()
+        RateBucket.objects.update(tokens=20.0)
+        self.assertEqual(self.run_again(), "done")
+        self.assert_complete()
+        self.assertEqual(self.state().last_error, "")
+
+    @override_settings(SYNC_TASK_BUDGET_SECONDS=0)
+    def test_a_429_storm_in_the_middle_of_a_backfill_loses_no_page(self) -> None:
+        self.authorize_orders()
+        self.assertEqual(self.run_again(), "continues")
+        loaded = self.count()
+        sandbox_api.set_fault("orders", "storm429")
+        self.assertEqual(self.run_again(), "throttled")
+        self.assertEqual(self.count(), loaded)
+        sandbox_api.clear_faults()
+        RateBucket.objects.update(tokens=20.0)
+        while self.run_again() == "continues":
+            pass
+        self.assert_complete()
+
+    def test_500s_retry_with_doubling_pauses_then_record_the_error(self) -> None:
+        auth = self.authorize_orders()
+        sandbox_api.set_fault("orders", "http500")
+        pauses = []
+        for _attempt in range(5):
+            before = timezone.now()
+            self.assertEqual(self.run_again(), "failed")
+            pauses.append(round((self.state().next_run_at - before).total_seconds()))
+        self.assertEqual(pauses, [30, 60, 120, 240, 480])
+        self.assertEqual(self.run_again(), "failed")
+        s = self.state()
+        self.assertEqual(s.last_error, "server_error")
+        self.assertIn("gave up after 5 retries", s.last_error_detail)
+        self.assertGreater(s.next_run_at, timezone.now() + timedelta(minutes=14))
+        auth.refresh_from_db()
+        self.assertEqual(auth.status, AuthStatus.AUTHORIZED)
+        sandbox_api.clear_faults()
+        self.assertEqual(self.run_again(), "done")
+        self.assert_complete()
+        self.assertEqual(self.state().consecutive_failures, 0)
+
+    def test_slow_answers_still_load_every_order(self) -> None:
+        self.authorize_orders()
+        sandbox_api.set_fault("orders", "slow", delay=0.05)
+        self.assertEqual(self.run_again(), "done")
+        self.assert_complete()
+
+    def test_a_gateway_timeout_is_retried_later(self) -> None:
+        self.authorize_orders()
+        sandbox_api.set_fault("orders", "timeout", delay=0.01)
+        self.assertEqual(self.run_again(), "failed")
+        self.assertEqual(self.state().last_error, "server_error")
+        sandbox_api.clear_faults()
+        self.assertEqual(self.run_again(), "done")
+        self.assert_complete()
+
+    def test_a_network_timeout_is_recorded_as_a_sync_error(self) -> None:
+        self.authorize_orders()
+        real = requests.Session.request
+
+        def timeout_on_orders(session: requests.Session, method: str, url: str, **kwargs: object) -> object:
+            if "/orders/" in url:
+                raise requests.ReadTimeout("read timed out")
+            return real(session, method, url, **kwargs)
+
+        with mock.patch.object(requests.Session, "request", timeout_on_orders):
+            self.assertEqual(self.run_again(), "failed")
+        s = self.state()
+        self.assertEqual(s.last_error, "network")
+        self.assertEqual(
+            Authorization.objects.get(store=self.store, capability="orders").status, "authorized"
+        )
+        self.assertEqual(self.run_again(), "done")
+        self.assert_complete()
+
+    def test_a_failing_token_endpoint_is_a_sync_error_not_a_revoke(self) -> None:
+        auth = self.authorize_orders()
+        sandbox_api.set_fault("token", "http500")
+        self.assertEqual(self.run_again(), "failed")
+        self.assertEqual(self.state().last_error, "amazon_error")
+        auth.refresh_from_db()
+        self.assertEqual(auth.status, AuthStatus.AUTHORIZED)
+
+    @override_settings(SYNC_TASK_BUDGET_SECONDS=0)
+    def test_a_revoke_during_the_backfill_turns_order_loading_to_needs_reauthorization(self) -> None:
+        auth = self.authorize_orders()
+        self.assertEqual(self.run_again(), "continues")
+        self.assertEqual(self.count(), 10)
+        sandbox_api.revoke(self.seller.selling_partner_id, self._orders_app())
+        self.assertEqual(self.run_again(), "needs_reauthorization")
+        auth.refresh_from_db()
+        self.assertEqual(auth.status, AuthStatus.NEEDS_REAUTHORIZATION)
+        self.assertEqual(auth.last_error, "revoked")
+        self.assertEqual(self.state().last_error, "revoked")
+        self.assertEqual(self.count(), 10)
+        # The schedule stops: nothing is dispatched, and a stray delivery does nothing.
+        self.assertEqual(tasks.dispatch_order_syncs(), 0)
+        self.assertEqual(self.run_again(), "not_authorized")
+
+    def test_a_403_in_the_middle_of_a_run_keeps_the_pages_already_stored(self) -> None:
+        auth = self.authorize_orders()
+        real = orders_api.search_orders
+        calls = []
+
+        def revoke_after_two(*args: object, **kwargs: object) -> orders_api.Page:
+            if len(calls) == 2:
+                sandbox_api.revoke(self.seller.selling_partner_id, self._orders_app())
+            calls.append(1)
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        with mock.patch.object(orders_api, "search_orders", side_effect=revoke_after_two):
+            self.assertEqual(self.run_again(), "needs_reauthorization")
+        auth.refresh_from_db()
+        self.assertEqual(auth.status, AuthStatus.NEEDS_REAUTHORIZATION)
+        self.assertEqual(auth.last_error, "unauthorized")
+        self.assertEqual(self.count(), 20)
+        self.store.refresh_from_db()
+        self.assertEqual(self.store.authorization_status, "attention")
+
+    def test_a_refused_pagination_token_restarts_from_the_last_stored_order(self) -> None:
+        self.authorize_orders()
+        with override_settings(SYNC_TASK_BUDGET_SECONDS=0):
+            self.assertEqual(self.run_again(), "continues")
+        from sync.models import OrderSync
+
+        OrderSync.objects.filter(store=self.store).update(pagination_token="not-a-token")
+        self.assertEqual(self.run_again(), "failed")
+        self.assertEqual(self.state().pagination_token, "")
+        self.assertEqual(self.state().last_error, "invalid")
+        # Restarting with createdBefore pinned needs that bound to be two minutes old at Amazon.
+        sandbox_api.advance_clock(180)
+        self.assertEqual(self.run_again(), "done")
+        s = self.state()
+        expected = {
+            o.order_id
+            for o in sandbox_api.generated_orders(
+                self.seller.selling_partner_id,
+                self.store.marketplace_ids,
+                created_after=s.backfill_from,
+                created_before=s.backfill_done_until,
+            )
+        }
+        stored = set(Order.objects.filter(store=self.store).values_list("amazon_order_id", flat=True))
+        self.assertEqual(stored, expected)
+
+    def _orders_app(self) -> str:
+        from django.conf import settings
+
+        return settings.AMAZON_SPAPI_APPS["orders"]["app_id"]
