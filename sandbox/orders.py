@@ -82,10 +82,11 @@ def _day_orders(seller: SandboxSeller, marketplace_id: str, day: date) -> list[S
             total=total,
             items=items,
         )
+        # Every order leaves PENDING after 30 minutes; some are cancelled later, while still unshipped.
+        order.unshipped_at = created + UNSHIPPED_AFTER
         if rng.random() < CANCEL_RATE:
             order.cancelled_at = created + timedelta(seconds=rng.randrange(3600, 6 * 3600))
         else:
-            order.unshipped_at = created + UNSHIPPED_AFTER
             order.shipped_at = created + SHIPPED_AFTER + timedelta(seconds=rng.randrange(0, 8 * 3600))
         orders.append(order)
     return orders
