@@ -17,7 +17,13 @@ def main(argv: list[str]) -> int:
     from bench import common
 
     quick = "--quick" in argv
-    sections = [a for a in argv if not a.startswith("--")] or ["lists", "callbacks", "load", "orders", "recheck"]
+    sections = [a for a in argv if not a.startswith("--")] or [
+        "lists",
+        "callbacks",
+        "load",
+        "orders",
+        "recheck",
+    ]
     print(f"Machine: {common.machine()}")
     failed = False
     for name in sections:

@@ -96,8 +96,11 @@ def operation(endpoint: str, name: str) -> Callable[[Handler], Handler]:
             except BadRequest as bad:
                 response = error_response(bad.status, bad.code, bad.message)
             # Amazon never sends the usage plan on 401/403/429 answers.
+            # The header carries the rate applied per real second: with a compressed clock (time scale > 1) the
+            # sandbox really allows scale × the plan's rate, and a client that follows the header keeps up.
             if response.status_code not in (401, 403, 429):
-                response["x-amzn-RateLimit-Limit"] = plan.header
+                scale = clock.config().time_scale
+                response["x-amzn-RateLimit-Limit"] = f"{plan.rate * scale:g}" if scale > 0 else plan.header
             if "x-amzn-RequestId" not in response:
                 response["x-amzn-RequestId"] = str(uuid.uuid4())
             return response

@@ -78,6 +78,16 @@ def _runnable(auth: Authorization) -> bool:
     return auth.status == AuthStatus.AUTHORIZED and auth.has_token and auth.store.archived_at is None
 
 
+def _token_failed(auth: Authorization, e: flow.VerificationError) -> tuple[str, str]:
+    if e.reason == "revoked":
+        lifecycle.mark_needs_reauthorization(auth, "revoked")
+    else:
+        jobs.enqueue_inventory_push(
+            auth.store_id, timezone.now() + timedelta(seconds=settings.SYNC_RETRY_BASE_SECONDS)
+        )
+    return InventoryPush.Status.STOPPED, e.reason
+
+
 def _send(run: InventoryPush, auth: Authorization, todo: list[tuple[SkuMapping, int]]) -> tuple[str, str]:
     """Push each changed SKU; returns ("", "") when the list was worked through, else (status, error code)."""
     store = auth.store
@@ -85,13 +95,8 @@ def _send(run: InventoryPush, auth: Authorization, todo: list[tuple[SkuMapping, 
     try:
         token = flow.access_token_for(store, Capability.LISTINGS, auth.get_refresh_token())
     except flow.VerificationError as e:
-        if e.reason == "revoked":
-            lifecycle.mark_needs_reauthorization(auth, "revoked")
-        else:
-            jobs.enqueue_inventory_push(
-                store.pk, timezone.now() + timedelta(seconds=settings.SYNC_RETRY_BASE_SECONDS)
-            )
-        return InventoryPush.Status.STOPPED, e.reason
+        return _token_failed(auth, e)
+    refreshed = True
     base = endpoints.for_region(store.region).sp_api
     deadline = time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS
     server_failures = throttles = 0
@@ -114,7 +119,16 @@ def _send(run: InventoryPush, auth: Authorization, todo: list[tuple[SkuMapping, 
                 marketplace_id=mapping.marketplace_id,
                 quantity=quantity,
             )
+            refreshed = False
         except api.ListingsApiError as e:
+            if e.kind == "unauthorized" and not refreshed:
+                # The access token may simply have expired (one hour): retry once with a fresh one.
+                try:
+                    token = flow.access_token_for(store, Capability.LISTINGS, auth.get_refresh_token())
+                except flow.VerificationError as ve:
+                    return _token_failed(auth, ve)
+                refreshed = True
+                continue
             if e.kind == "unauthorized":
                 lifecycle.mark_needs_reauthorization(auth, "unauthorized")
                 return InventoryPush.Status.STOPPED, "unauthorized"

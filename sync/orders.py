@@ -133,6 +133,7 @@ def run(store_id: int) -> str:
 def _pages(r: Run) -> str:
     deadline = time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS
     r.access_token = _access_token(r)
+    refreshed = True
     while True:
         # Jobs run only while authorized: a disable, revoke or archive stops the job at the next page.
         r.auth.refresh_from_db(fields=["status", "refresh_token_encrypted"])
@@ -146,7 +147,14 @@ def _pages(r: Run) -> str:
         try:
             page = _fetch(r)
         except api.OrdersApiError as e:
+            if e.kind == "unauthorized" and not refreshed:
+                # Access tokens live an hour and a long backfill outlives them: only a 403 with a fresh token
+                # means the authorization itself is gone.
+                r.access_token = _access_token(r)
+                refreshed = True
+                continue
             return _failed(r, e)
+        refreshed = False
         ratelimit.observe_limit(r.seller, Capability.ORDERS, OPERATION, page.rate_limit)
         if _store_page(r, page):
             return "done"

@@ -56,7 +56,7 @@ def _bucket(seller: str, application: str, operation: str) -> RateBucket:
 
 # Our bucket refills a little slower than Amazon's: requests reach Amazon with jitter, and a bucket that matched
 # Amazon's exactly would sometimes send a request a moment before Amazon's bucket has the token.
-SAFETY = 0.9
+SAFETY = 0.97
 
 
 def try_take(seller: str, application: str, operation: str) -> float:

@@ -162,10 +162,30 @@ class FaultTests(SyncTestCase):
             self.assertEqual(self.run_again(), "needs_reauthorization")
         auth.refresh_from_db()
         self.assertEqual(auth.status, AuthStatus.NEEDS_REAUTHORIZATION)
-        self.assertEqual(auth.last_error, "unauthorized")
+        # The 403 first gets a fresh access token; the refresh itself says the grant was revoked.
+        self.assertEqual(auth.last_error, "revoked")
         self.assertEqual(self.count(), 20)
         self.store.refresh_from_db()
         self.assertEqual(self.store.authorization_status, "attention")
+
+    def test_an_access_token_expiring_mid_backfill_is_refreshed_and_the_backfill_goes_on(self) -> None:
+        from sandbox.models import SandboxAccessToken
+
+        auth = self.authorize_orders()
+        real = orders_api.search_orders
+        calls = []
+
+        def expire_after_two(*args: object, **kwargs: object) -> orders_api.Page:
+            if len(calls) == 2:
+                SandboxAccessToken.objects.update(expires_at=sandbox_api.now() - timedelta(seconds=1))
+            calls.append(1)
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        with mock.patch.object(orders_api, "search_orders", side_effect=expire_after_two):
+            self.assertEqual(self.run_again(), "done")
+        auth.refresh_from_db()
+        self.assertEqual(auth.status, AuthStatus.AUTHORIZED)
+        self.assert_complete()
 
     def test_a_refused_pagination_token_restarts_from_the_last_stored_order(self) -> None:
         self.authorize_orders()
