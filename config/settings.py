@@ -205,8 +205,10 @@ Q_CLUSTER = {
     "timeout": env.int("Q_TIMEOUT", default=600),
     "retry": env.int("Q_RETRY", default=720),
     "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
-    "queue_limit": 50,
-    "bulk": 10,
+    # Long tasks: a cluster takes one task at a time and keeps a short local queue, so several clusters (several
+    # machines) share the work instead of one hoarding it.
+    "queue_limit": env.int("Q_QUEUE_LIMIT", default=env.int("Q_WORKERS", default=2) * 2),
+    "bulk": env.int("Q_BULK", default=1),
     "catch_up": False,
     "save_limit": 1000,
     "label": "Django Q2",
