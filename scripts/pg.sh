@@ -17,7 +17,7 @@ pg_start() {
   local run=()
   if [ "$(id -u)" -eq 0 ]; then
     id postgres >/dev/null 2>&1 || as_root useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
-    chown postgres "$PG_DIR"; run=(runuser -u postgres --)
+    chown postgres "$PG_DIR"; run=(runuser -u postgres --); export PG_RUN_AS=postgres
   fi
   PG_RUN=("${run[@]}")
   PG_BIN="$bin"
