@@ -56,7 +56,12 @@ def table(title: str, header: list[str], rows: Iterable[list[Any]]) -> str:
     return f"\n### {title}\n\n{line}\n{sep}\n{body}\n"
 
 
-def bulk_stores(tenant: Any, count: int, seed: int, prefix: str = "Store") -> None:
+def analyze() -> None:
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+
+
+def bulk_stores(tenant: Any, count: int, seed: int, prefix: str = "Store", analyze_after: bool = True) -> None:
     """`count` stores with three capabilities each, statuses spread like a real fleet."""
     from authorizations.models import Authorization, AuthStatus, Capability
     from stores.models import CombinedStatus, Store
@@ -98,5 +103,5 @@ def bulk_stores(tenant: Any, count: int, seed: int, prefix: str = "Store") -> No
                 Authorization(store=s, capability=Capability.ADS, status=AuthStatus.NOT_AUTHORIZED),
             ]
         Authorization.objects.bulk_create(auths)
-    with connection.cursor() as c:
-        c.execute("ANALYZE")
+    if analyze_after:
+        analyze()

@@ -133,7 +133,11 @@ def run(quick: bool = False) -> bool:
             lambda: loaded(store.pk)[1] == OrderSync.Phase.INCREMENTAL, 400 if quick else 900
         )
         os.killpg(q.pid, signal.SIGTERM)
-        q.wait(timeout=30)
+        try:
+            q.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(q.pid, signal.SIGKILL)
+            q.wait(timeout=10)
     finally:
         sandbox_api.clear_faults()
         web.terminate()

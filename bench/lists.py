@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import Tenant, User
-from bench.common import bulk_stores, measure, table
+from bench.common import analyze, bulk_stores, measure, table
 from stores.models import Store
 
 TARGET_TENANT, TARGET_STAFF = 1.3, 1.5
@@ -59,7 +59,8 @@ def run(quick: bool = False) -> bool:
         if n <= 0:
             continue
         _u, t = _owner(f"t{i}@bench.test", f"Tenant {i:04d}")
-        bulk_stores(t, n, seed=100 + i, prefix=f"T{i}")
+        bulk_stores(t, n, seed=100 + i, prefix=f"T{i}", analyze_after=False)
+    analyze()
     total = Store.objects.count()
 
     small, big = _client(small_user), _client(big_user)
