@@ -61,7 +61,9 @@ def analyze() -> None:
         c.execute("ANALYZE")
 
 
-def bulk_stores(tenant: Any, count: int, seed: int, prefix: str = "Store", analyze_after: bool = True) -> None:
+def bulk_stores(
+    tenant: Any, count: int, seed: int, prefix: str = "Store", analyze_after: bool = True
+) -> None:
     """`count` stores with three capabilities each, statuses spread like a real fleet."""
     from authorizations.models import Authorization, AuthStatus, Capability
     from stores.models import CombinedStatus, Store

@@ -10,23 +10,8 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import requests
-
-from bench.callbacks import CSRF, free_port, one_flow, start_gunicorn
+from bench.callbacks import free_port, one_flow, session_for, start_gunicorn
 from bench.common import bulk_stores, table
-
-
-def login(base: str, email: str) -> requests.Session:
-    s = requests.Session()
-    r = s.get(f"{base}/accounts/login/", timeout=30)
-    token = CSRF.search(r.text).group(1)  # type: ignore[union-attr]
-    s.post(
-        f"{base}/accounts/login/",
-        data={"login": email, "password": "bench-password-1", "csrfmiddlewaretoken": token},
-        headers={"Referer": base},
-        timeout=30,
-    )
-    return s
 
 
 def run(quick: bool = False) -> bool:
@@ -64,11 +49,12 @@ def run(quick: bool = False) -> bool:
             initial_order_date=None,
         )
         seller = sandbox_api.create_seller(f"Load seller {i}", "NA", ["ATVPDKIKX0DER"], orders_per_day=0)
-        flow_people.append((user.email, str(store.code), seller.selling_partner_id))
+        flow_people.append((session_for(user.email), str(store.code), seller.selling_partner_id))
     port = free_port()
-    proc = start_gunicorn(port, 4, 4)
+    # Threads enough that a callback waiting on the sandbox (served by this same server) never starves it.
+    proc = start_gunicorn(port, 4, 16)
     base = f"http://127.0.0.1:{port}"
-    sessions = [(login(base, email), codes) for email, codes in readers]
+    sessions = [(session_for(email), codes) for email, codes in readers]
     reads = budget - flows_n * 6
     jobs: list[tuple[str, object]] = [("read", None)] * reads + [("flow", p) for p in flow_people]
     rnd.shuffle(jobs)
