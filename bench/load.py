@@ -82,9 +82,15 @@ def run(quick: bool = False) -> bool:
     wall = time.perf_counter() - t
     errors = sum(v for k, v in statuses.items() if k >= 500)
     attempts = AuthorizationAttempt.objects.count()
-    succeeded = AuthorizationAttempt.objects.filter(outcome="succeeded").count()
+    outcomes = Counter(AuthorizationAttempt.objects.values_list("outcome", flat=True))
+    reasons = Counter(
+        AuthorizationAttempt.objects.exclude(outcome="succeeded").values_list("reason", flat=True)
+    )
+    succeeded = outcomes.get("succeeded", 0)
     events = AuditEvent.objects.filter(action="authorization.succeeded").count()
-    ok = errors == 0 and attempts == succeeded == events == flows_n
+    still_open = outcomes.get("pending", 0) + outcomes.get("quarantined", 0)
+    # Not lost: every started attempt reached an end; not duplicated: one success event per succeeded attempt.
+    ok = errors == 0 and attempts == flows_n and still_open == 0 and events == succeeded
     rows = [
         ["request budget (reads + flow requests)", f"{reads} + ~{flows_n * 6}"],
         ["wall time (s) / requests per second", f"{wall:.1f} / {(reads + flows_n * 6) / wall:.1f}"],
@@ -94,6 +100,8 @@ def run(quick: bool = False) -> bool:
             "authorizations started / succeeded / audit events",
             f"{attempts} / {succeeded} / {events} (of {flows_n})",
         ],
+        ["attempt outcomes", ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))],
+        ["reasons of the others", ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "-"],
         ["result", "ok" if ok else "FAILED"],
     ]
     print(
