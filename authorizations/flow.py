@@ -172,19 +172,18 @@ def may_attach_here(request: HttpRequest, attempt: AuthorizationAttempt) -> bool
     return membership is not None and membership.can_change
 
 
+def _ended_at_amazon(request: HttpRequest, attempt: AuthorizationAttempt) -> CallbackResult:
+    """Amazon came back with `error`: access_denied is the seller's Cancel, anything else Amazon's failure."""
+    reason = "cancelled" if request.GET.get("error") == "access_denied" else "amazon_error"
+    outcome = Outcome.CANCELLED if reason == "cancelled" else Outcome.FAILED
+    _finish(attempt, outcome, reason, request.GET.get("error_description", "")[:300], request=request)
+    return CallbackResult(attempt, "ended")
+
+
 def handle_spapi_callback(request: HttpRequest) -> CallbackResult:
     attempt = claim_attempt(request, request.GET.get("state", ""), "spapi")
     if request.GET.get("error"):
-        reason = "cancelled" if request.GET.get("error") == "access_denied" else "amazon_error"
-        detail = request.GET.get("error_description", "")[:300]
-        _finish(
-            attempt,
-            Outcome.CANCELLED if reason == "cancelled" else Outcome.FAILED,
-            reason,
-            detail,
-            request=request,
-        )
-        return CallbackResult(attempt, "ended")
+        return _ended_at_amazon(request, attempt)
     code = request.GET.get("spapi_oauth_code", "")
     sp_id = request.GET.get("selling_partner_id", "").strip()
     if not code or not sp_id or len(sp_id) > 40 or len(code) > 1000:
@@ -196,16 +195,7 @@ def handle_spapi_callback(request: HttpRequest) -> CallbackResult:
 def handle_ads_callback(request: HttpRequest) -> CallbackResult:
     attempt = claim_attempt(request, request.GET.get("state", ""), "ads")
     if request.GET.get("error"):
-        reason = "cancelled" if request.GET.get("error") == "access_denied" else "amazon_error"
-        detail = request.GET.get("error_description", "")[:300]
-        _finish(
-            attempt,
-            Outcome.CANCELLED if reason == "cancelled" else Outcome.FAILED,
-            reason,
-            detail,
-            request=request,
-        )
-        return CallbackResult(attempt, "ended")
+        return _ended_at_amazon(request, attempt)
     code = request.GET.get("code", "")
     if not code or len(code) > 1000:
         _finish(attempt, Outcome.FAILED, "missing_code", request=request)
