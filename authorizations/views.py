@@ -108,23 +108,34 @@ def attempt_detail(request: HttpRequest, code: str, capability: str, attempt_cod
     return _no_referrer(render(request, "authorizations/attempt.html", ctx))
 
 
+def _latest_attempt(store: Store, cap: Capability) -> AuthorizationAttempt | None:
+    return (
+        AuthorizationAttempt.objects.filter(store=store, capability=cap)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def _to_attempt(attempt: AuthorizationAttempt) -> HttpResponse:
+    return redirect(
+        "authorizations:attempt",
+        code=attempt.store.code,
+        capability=attempt.capability,
+        attempt_code=attempt.code,
+    )
+
+
 @require_GET
 @login_required
 def latest_attempt(request: HttpRequest, code: str, capability: str) -> HttpResponse:
     """The latest attempt's page (the read-only way to see an authorization result)."""
     store, membership = get_store_for_user(request, code)
     cap = _capability(capability)
-    attempt = (
-        AuthorizationAttempt.objects.filter(store=store, capability=cap)
-        .order_by("-started_at", "-id")
-        .first()
-    )
+    attempt = _latest_attempt(store, cap)
     if attempt is None:
         messages.info(request, _("No authorization was started for this capability yet."))
         return redirect("stores:detail", code=store.code)
-    return redirect(
-        "authorizations:attempt", code=store.code, capability=cap.value, attempt_code=attempt.code
-    )
+    return _to_attempt(attempt)
 
 
 @require_POST
@@ -134,11 +145,7 @@ def query_result(request: HttpRequest, code: str, capability: str) -> HttpRespon
     store, membership = get_editable_store_for_user(request, code)
     cap = _capability(capability)
     expire_stale()
-    attempt = (
-        AuthorizationAttempt.objects.filter(store=store, capability=cap)
-        .order_by("-started_at", "-id")
-        .first()
-    )
+    attempt = _latest_attempt(store, cap)
     auth = get_object_or_404(Authorization, store=store, capability=cap)
     if attempt is None:
         messages.info(request, _("No authorization was started for this capability yet."))
@@ -152,9 +159,7 @@ def query_result(request: HttpRequest, code: str, capability: str) -> HttpRespon
             )
         else:
             messages.warning(request, describe(result)[0])
-    return redirect(
-        "authorizations:attempt", code=store.code, capability=cap.value, attempt_code=attempt.code
-    )
+    return _to_attempt(attempt)
 
 
 @require_POST
