@@ -106,30 +106,37 @@ def one_flow(
     return t2 - t0, t2 - t1, r.status_code
 
 
-def run(quick: bool = False) -> bool:
+def flow_people(n: int, prefix: str) -> list[tuple[requests.Session, str, str]]:
+    """n tenants, each with a logged-in session, an NA store and its own sandbox seller, ready for one_flow."""
     from accounts.models import Tenant, User
-    from authorizations.models import AuditEvent, AuthorizationAttempt, AuthStatus
     from sandbox import api as sandbox_api
     from stores.actions import create_store
+
+    people = []
+    for i in range(n):
+        user = User.objects.create_user(f"{prefix.lower()}{i}@bench.test", "bench-password-1")
+        tenant = Tenant.create_for_owner(user, f"{prefix} tenant {i}")
+        store = create_store(
+            None,
+            tenant.memberships.get(),
+            nickname=f"{prefix} {i}",
+            region="NA",
+            sites=["US"],
+            initial_order_date=None,
+        )
+        seller = sandbox_api.create_seller(f"{prefix} seller {i}", "NA", ["ATVPDKIKX0DER"], orders_per_day=0)
+        people.append((session_for(user.email), str(store.code), seller.selling_partner_id))
+    return people
+
+
+def run(quick: bool = False) -> bool:
+    from authorizations.models import AuditEvent, AuthorizationAttempt, AuthStatus
     from stores.models import Store
 
     n = 24 if quick else 96
     concurrency = 8 if quick else 16
     workers, threads = 4, 4
-    people = []
-    for i in range(n):
-        user = User.objects.create_user(f"cb{i}@bench.test", "bench-password-1")
-        tenant = Tenant.create_for_owner(user, f"Callback tenant {i}")
-        store = create_store(
-            None,
-            tenant.memberships.get(),
-            nickname=f"CB {i}",
-            region="NA",
-            sites=["US"],
-            initial_order_date=None,
-        )
-        seller = sandbox_api.create_seller(f"Bench seller {i}", "NA", ["ATVPDKIKX0DER"], orders_per_day=0)
-        people.append((session_for(user.email), str(store.code), seller.selling_partner_id))
+    people = flow_people(n, "CB")
     port = free_port()
     proc = start_gunicorn(port, workers, threads)
     base = f"http://127.0.0.1:{port}"
@@ -144,11 +151,14 @@ def run(quick: bool = False) -> bool:
     flows = sorted(r[0] for r in results)
     callbacks = sorted(r[1] for r in results)
     statuses = {r[2] for r in results}
-    succeeded = AuthorizationAttempt.objects.filter(outcome="succeeded").count()
-    attempts = AuthorizationAttempt.objects.count()
-    events = AuditEvent.objects.filter(action="authorization.succeeded").count()
+    # Only this section's stores: other sections may have run in the same database.
+    codes = [p[1] for p in people]
+    mine = AuthorizationAttempt.objects.filter(store__code__in=codes)
+    succeeded = mine.filter(outcome="succeeded").count()
+    attempts = mine.count()
+    events = AuditEvent.objects.filter(action="authorization.succeeded", store__code__in=codes).count()
     authorized = Store.objects.filter(
-        authorizations__capability="orders", authorizations__status=AuthStatus.AUTHORIZED
+        code__in=codes, authorizations__capability="orders", authorizations__status=AuthStatus.AUTHORIZED
     ).count()
     exactly_once = succeeded == attempts == events == authorized == n and statuses == {302}
 

@@ -10,15 +10,13 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.callbacks import free_port, one_flow, session_for, start_gunicorn
+from bench.callbacks import flow_people, free_port, one_flow, session_for, start_gunicorn
 from bench.common import bulk_stores, table
 
 
 def run(quick: bool = False) -> bool:
     from accounts.models import Tenant, User
     from authorizations.models import AuditEvent, AuthorizationAttempt
-    from sandbox import api as sandbox_api
-    from stores.actions import create_store
     from stores.models import Store
 
     budget = 400 if quick else 2000
@@ -36,27 +34,14 @@ def run(quick: bool = False) -> bool:
             )
         )
     flows_n = budget // 10  # each flow is about 6 requests; ~30% of the budget goes to callbacks
-    flow_people = []
-    for i in range(flows_n):
-        user = User.objects.create_user(f"lf{i}@bench.test", "bench-password-1")
-        tenant = Tenant.create_for_owner(user, f"Load flow {i}")
-        store = create_store(
-            None,
-            tenant.memberships.get(),
-            nickname=f"LF {i}",
-            region="NA",
-            sites=["US"],
-            initial_order_date=None,
-        )
-        seller = sandbox_api.create_seller(f"Load seller {i}", "NA", ["ATVPDKIKX0DER"], orders_per_day=0)
-        flow_people.append((session_for(user.email), str(store.code), seller.selling_partner_id))
+    people = flow_people(flows_n, "LF")
     port = free_port()
     # Threads enough that a callback waiting on the sandbox (served by this same server) never starves it.
     proc = start_gunicorn(port, 4, 16)
     base = f"http://127.0.0.1:{port}"
     sessions = [(session_for(email), codes) for email, codes in readers]
     reads = budget - flows_n * 6
-    jobs: list[tuple[str, object]] = [("read", None)] * reads + [("flow", p) for p in flow_people]
+    jobs: list[tuple[str, object]] = [("read", None)] * reads + [("flow", p) for p in people]
     rnd.shuffle(jobs)
     statuses: Counter[int] = Counter()
 
@@ -81,13 +66,14 @@ def run(quick: bool = False) -> bool:
         proc.wait(timeout=20)
     wall = time.perf_counter() - t
     errors = sum(v for k, v in statuses.items() if k >= 500)
-    attempts = AuthorizationAttempt.objects.count()
-    outcomes = Counter(AuthorizationAttempt.objects.values_list("outcome", flat=True))
-    reasons = Counter(
-        AuthorizationAttempt.objects.exclude(outcome="succeeded").values_list("reason", flat=True)
-    )
+    # Only this section's stores: other sections may have run in the same database.
+    codes = [p[1] for p in people]
+    mine = AuthorizationAttempt.objects.filter(store__code__in=codes)
+    attempts = mine.count()
+    outcomes = Counter(mine.values_list("outcome", flat=True))
+    reasons = Counter(mine.exclude(outcome="succeeded").values_list("reason", flat=True))
     succeeded = outcomes.get("succeeded", 0)
-    events = AuditEvent.objects.filter(action="authorization.succeeded").count()
+    events = AuditEvent.objects.filter(action="authorization.succeeded", store__code__in=codes).count()
     still_open = outcomes.get("pending", 0) + outcomes.get("quarantined", 0)
     # Not lost: every started attempt reached an end; not duplicated: one success event per succeeded attempt.
     ok = errors == 0 and attempts == flows_n and still_open == 0 and events == succeeded

@@ -17,21 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.sync.test_worker_kill import ROOT, django_env, free_port, process, wait_for, wait_http
-
-SCRIPT = "import django; django.setup(); from tests.sync import redis_broker_script as s; s.{call}"
+from tests.sync.test_worker_kill import run as run_script
 
 
 def run(env: dict[str, str], call: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(call=call)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return out.stdout.strip().splitlines()[-1]
+    return run_script(env, call, module="redis_broker_script", timeout=120)
 
 
 def redis_server(port: int, workdir: Path) -> subprocess.Popen[bytes]:

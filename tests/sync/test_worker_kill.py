@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = "import django; django.setup(); from tests.sync import worker_kill_script as s; s.{call}"
+SCRIPT = "import django; django.setup(); from tests.sync import {module} as s; s.{call}"
 
 
 def free_port() -> int:
@@ -51,14 +51,15 @@ def django_env(db: Path, port: int) -> dict[str, str]:
     return env
 
 
-def run(env: dict[str, str], call: str) -> str:
+def run(env: dict[str, str], call: str, module: str = "worker_kill_script", timeout: float = 60) -> str:
+    """Call a function of a tests.sync script module in a fresh Django process; its last printed line."""
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(call=call)],
+        [sys.executable, "-c", SCRIPT.format(module=module, call=call)],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout.strip().splitlines()[-1]
