@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Membership
+from accounts.models import Invitation, Membership
 
 
 def get_membership(request: HttpRequest) -> Membership:
@@ -35,3 +35,14 @@ def get_membership_for_user(request: HttpRequest, code: str) -> tuple[Membership
     if not mine.can_manage_members:
         raise PermissionDenied
     return target, mine
+
+
+def get_invitation_for_manager(request: HttpRequest, code: str) -> tuple[Invitation, Membership]:
+    """(the invitation of the request's tenant named by `code`, the requesting owner's or admin's membership)."""
+    mine = get_membership(request)
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("tenant", "invited_by"), code=code, tenant=mine.tenant
+    )
+    if not mine.can_manage_members:
+        raise PermissionDenied
+    return invitation, mine

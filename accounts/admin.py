@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership, Tenant, User
+from accounts.models import Invitation, Membership, Tenant, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -54,3 +55,46 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "tenant"]
     search_fields = ["user__email", "tenant__name"]
     autocomplete_fields = ["user", "tenant"]
+
+
+INVITATION_FIELDS = (
+    "code",
+    "tenant",
+    "email",
+    "role",
+    "status",
+    "invited_by",
+    "accepted_by",
+    "created_at",
+    "sent_at",
+    "expires_at",
+    "responded_at",
+)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made and answered on the portal's pages. The token hash is never shown."""
+
+    list_display = [
+        "email",
+        "tenant",
+        "role",
+        "status",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "responded_at",
+    ]
+    list_filter = ["status", "role"]
+    search_fields = ["email", "tenant__name", "code"]
+    list_select_related = ["tenant", "invited_by"]
+    fields = INVITATION_FIELDS
+    readonly_fields = INVITATION_FIELDS
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        return False

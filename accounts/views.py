@@ -1,18 +1,30 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import get_member_manager, get_membership, get_membership_for_user
-from accounts.forms import AddMemberForm, ChangeRoleForm, TenantForm
+from accounts import invitations
+from accounts.access import (
+    get_invitation_for_manager,
+    get_member_manager,
+    get_membership,
+    get_membership_for_user,
+)
+from accounts.forms import ChangeRoleForm, InviteForm, TenantForm
+from accounts.invitations import InvitationUnusable, WrongRecipient
 from accounts.middleware import SESSION_KEY
-from accounts.models import Membership, Tenant
+from accounts.models import Invitation, Membership, Tenant
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,28 +47,164 @@ def switch_tenant(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("stores:list")
 
 
+def _members_page(
+    request: HttpRequest, mine: Membership, form: InviteForm | None, status: int = 200
+) -> HttpResponse:
+    rows = Membership.objects.filter(tenant=mine.tenant).select_related("user").order_by("created_at")
+    pending: list[Invitation] = []
+    if mine.can_manage_members:
+        invitations.expire_due(mine.tenant)
+        pending = list(
+            Invitation.objects.filter(
+                tenant=mine.tenant, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
+            )
+            .select_related("invited_by")
+            .order_by("created_at")
+        )
+    ctx = {
+        "membership": mine,
+        "rows": rows,
+        "form": form,
+        "roles": Membership.Role.choices,
+        "invitations": pending,
+    }
+    return render(request, "accounts/members.html", ctx, status=status)
+
+
 @require_GET
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
     mine = get_membership(request)
-    rows = Membership.objects.filter(tenant=mine.tenant).select_related("user").order_by("created_at")
-    form = AddMemberForm(tenant=mine.tenant, actor=mine) if mine.can_manage_members else None
-    ctx = {"membership": mine, "rows": rows, "form": form, "roles": Membership.Role.choices}
-    return render(request, "accounts/members.html", ctx)
+    form = InviteForm(actor=mine) if mine.can_manage_members else None
+    return _members_page(request, mine, form)
 
 
 @require_POST
 @login_required
-def member_add(request: HttpRequest) -> HttpResponse:
+def member_invite(request: HttpRequest) -> HttpResponse:
     mine = get_member_manager(request)
-    form = AddMemberForm(request.POST, tenant=mine.tenant, actor=mine)
+    form = InviteForm(request.POST, actor=mine)
     if not form.is_valid():
-        rows = Membership.objects.filter(tenant=mine.tenant).select_related("user").order_by("created_at")
-        ctx = {"membership": mine, "rows": rows, "form": form, "roles": Membership.Role.choices}
-        return render(request, "accounts/members.html", ctx, status=400)
-    Membership.objects.create(tenant=mine.tenant, user=form.user, role=form.cleaned_data["role"])
-    messages.success(request, _("%(email)s was added.") % {"email": form.user.email})
+        return _members_page(request, mine, form, status=400)
+    email = form.cleaned_data["email"]
+    # The same answer whether the address is unknown, registered or already a member: nothing is revealed.
+    invitations.invite(mine, email, form.cleaned_data["role"], request=request)
+    messages.success(request, _("An invitation was sent to %(email)s.") % {"email": email})
     return redirect("accounts:members")
+
+
+@require_POST
+@login_required
+def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
+    invitation, mine = get_invitation_for_manager(request, code)
+    try:
+        invitations.resend(invitation, mine, request=request)
+    except InvitationUnusable:
+        messages.error(request, _("This invitation is no longer pending."))
+        return redirect("accounts:members")
+    messages.success(
+        request,
+        _("A new invitation was sent to %(email)s. The previous link no longer works.")
+        % {"email": invitation.email},
+    )
+    return redirect("accounts:members")
+
+
+@require_POST
+@login_required
+def invitation_cancel(request: HttpRequest, code: str) -> HttpResponse:
+    invitation, mine = get_invitation_for_manager(request, code)
+    if invitations.cancel(invitation, mine):
+        messages.success(
+            request, _("The invitation to %(email)s was cancelled.") % {"email": invitation.email}
+        )
+    else:
+        messages.error(request, _("This invitation is no longer pending."))
+    return redirect("accounts:members")
+
+
+# --- the invitee's pages (public: the token in the link is the credential) ---------------------------------
+
+
+def _unusable(request: HttpRequest, error: InvitationUnusable) -> HttpResponse:
+    return render(request, "accounts/invitation_invalid.html", {"text": error.message}, status=400)
+
+
+def _wrong_recipient(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    ctx = {"tenant_name": invitation.tenant.name}
+    return render(request, "accounts/invitation_wrong_user.html", ctx, status=403)
+
+
+def _with_next(url_name: str, path: str) -> str:
+    return f"{reverse(url_name)}?{urlencode({'next': path})}"
+
+
+@require_GET
+@never_cache
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        inv = invitations.usable(token)
+    except InvitationUnusable as e:
+        return _unusable(request, e)
+    # Lets allauth's sign-up form (reached from this page) skip creating a tenant of one's own.
+    request.session[invitations.SESSION_PENDING] = inv.token_hash
+    user = request.user
+    path = request.path
+    ctx = {
+        "invitation": inv,
+        "token": token,
+        "tenant_name": inv.tenant.name,
+        "inviter_email": inv.invited_by.email if inv.invited_by is not None else "",
+        "is_recipient": invitations.is_recipient(user, inv),
+        "already_member": user.is_authenticated
+        and Membership.objects.filter(tenant=inv.tenant, user=user).exists(),
+        "login_url": _with_next("account_login", path),
+        "signup_url": _with_next("account_signup", path),
+    }
+    return render(request, "accounts/invitation.html", ctx)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    page = reverse("accounts:invitation", args=[token])
+    if request.method != "POST":
+        return redirect(page)
+    if not request.user.is_authenticated:
+        try:
+            invitations.usable(token)
+        except InvitationUnusable as e:
+            return _unusable(request, e)
+        return redirect(_with_next("account_login", page))
+    try:
+        inv, membership, created = invitations.accept(request.user, token, request=request)  # type: ignore[arg-type]
+    except InvitationUnusable as e:
+        return _unusable(request, e)
+    except WrongRecipient as e:
+        return _wrong_recipient(request, e.invitation)
+    request.session.pop(invitations.SESSION_PENDING, None)
+    request.session[SESSION_KEY] = str(inv.tenant.code)
+    if created:
+        messages.success(request, _("You joined “%(name)s”.") % {"name": inv.tenant.name})
+    else:
+        messages.info(request, _("You are already a member of “%(name)s”.") % {"name": inv.tenant.name})
+    return redirect("stores:list")
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def invitation_decline(request: HttpRequest, token: str) -> HttpResponse:
+    page = reverse("accounts:invitation", args=[token])
+    if request.method != "POST":
+        return redirect(page)
+    try:
+        inv = invitations.decline(request.user, token, request=request)
+    except InvitationUnusable as e:
+        return _unusable(request, e)
+    except WrongRecipient as e:
+        return _wrong_recipient(request, e.invitation)
+    request.session.pop(invitations.SESSION_PENDING, None)
+    return render(request, "accounts/invitation_declined.html", {"tenant_name": inv.tenant.name})
 
 
 def _would_leave_no_owner(target: Membership) -> bool:
@@ -82,12 +230,15 @@ def member_role(request: HttpRequest, code: str) -> HttpResponse:
     if touches_owner and mine.role != Membership.Role.OWNER:
         raise PermissionDenied
     with transaction.atomic():
-        target = Membership.objects.select_for_update().get(pk=target.pk)
+        target = Membership.objects.select_for_update().select_related("user", "tenant").get(pk=target.pk)
         if role != Membership.Role.OWNER and _would_leave_no_owner(target):
             messages.error(request, _("A distributor account needs at least one owner."))
             return redirect("accounts:members")
+        old_role = target.role
         target.role = role
         target.save(update_fields=["role"])
+    if old_role != role:
+        invitations.notify_role_changed(target, old_role, mine, request=request)
     messages.success(request, _("The role of %(email)s was changed.") % {"email": target.user.email})
     return redirect("accounts:members")
 
