@@ -16,5 +16,5 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 
-if settings.SANDBOX_ENABLED:
+if settings.SANDBOX_ACTIVE:
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))

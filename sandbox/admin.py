@@ -1,4 +1,8 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 
 from sandbox.models import (
     SandboxAppAuthorization,
@@ -16,9 +20,43 @@ class SandboxSellerAdmin(admin.ModelAdmin):
     search_fields = ["name", "selling_partner_id"]
 
 
+class SandboxApplicationForm(forms.ModelForm):
+    """The client secret is never shown: it can only be replaced, through a write-only field."""
+
+    new_client_secret = forms.CharField(
+        required=False,
+        max_length=200,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep the current secret. The configured applications are re-synced from the "
+        "settings, which win over a secret set here.",
+    )
+
+    class Meta:
+        model = SandboxApplication
+        # Every field but client_secret.
+        fields = [
+            "application_id", "kind", "name", "developer", "client_id", "draft", "redirect_paths", "login_path"
+        ]  # fmt: skip
+
+    def clean_new_client_secret(self) -> str:
+        secret: str = self.cleaned_data.get("new_client_secret", "")
+        if not secret and not (self.instance.pk and self.instance.client_secret):
+            raise forms.ValidationError("A new application needs a client secret.")
+        return secret
+
+
 @admin.register(SandboxApplication)
 class SandboxApplicationAdmin(admin.ModelAdmin):
+    form = SandboxApplicationForm
+    exclude = ["client_secret"]
     list_display = ["name", "kind", "application_id", "client_id", "draft"]
+    search_fields = ["name", "application_id", "client_id"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if form.cleaned_data.get("new_client_secret"):
+            obj.client_secret = form.cleaned_data["new_client_secret"]
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(SandboxAppAuthorization)

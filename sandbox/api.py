@@ -103,7 +103,7 @@ def expire(
 
 
 def set_fault(endpoint: str, kind: str, delay: float | None = None) -> None:
-    """endpoint: token|sellers|orders|listings|ads; kind: none|http500|slow|timeout|storm429."""
+    """endpoint: token|sellers|orders|listings|ads; kind: none|http500|slow|timeout|storm429; delay: 0 to 120 s."""
     faults.set_fault(endpoint, kind, delay)
 
 
@@ -112,7 +112,7 @@ def clear_faults() -> None:
 
 
 def set_time_scale(scale: float) -> None:
-    """Virtual seconds per real second (0 freezes the clock)."""
+    """Virtual seconds per real second: 0 freezes the clock, otherwise 0.01 to 10000 (ValueError outside)."""
     clock.set_scale(scale)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,13 +18,55 @@ KINDS = ["none", "http500", "slow", "timeout", "storm429"]
 DEFAULT_SLOW_SECONDS = 3.0
 # Longer than the portal's HTTP read timeout (20 s by default), so a client gives up first.
 DEFAULT_TIMEOUT_SECONDS = 30.0
+# Long enough to outlast any client timeout, short enough that a typo cannot park a worker for hours.
+MAX_DELAY_SECONDS = 120.0
+DELAY_RULE = f"The delay must be a number of seconds from 0 to {MAX_DELAY_SECONDS:g}."
 
 # Builds the endpoint's own error response for a status code (500, 503 or 429).
 ErrorFactory = Callable[[int], HttpResponse]
 
 
 def all_faults() -> dict[str, dict[str, Any]]:
-    return dict(config().faults or {})
+    stored = config().faults
+    if not isinstance(stored, dict):
+        return {}
+    return {
+        e: f for e, f in stored.items() if e in ENDPOINTS and isinstance(f, dict) and f.get("kind") in KINDS
+    }
+
+
+def validate_delay(delay: float | None) -> float | None:
+    if delay is None:
+        return None
+    try:
+        value = float(delay)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(DELAY_RULE) from exc
+    if not 0 <= value <= MAX_DELAY_SECONDS:  # NaN fails the comparison
+        raise ValueError(DELAY_RULE)
+    return value
+
+
+def parse_delay(raw: str) -> float | None:
+    """A delay typed into a form (empty: the kind's default)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if len(raw) > 32:
+        raise ValueError(DELAY_RULE)
+    try:
+        return validate_delay(float(raw))
+    except ValueError as exc:
+        raise ValueError(DELAY_RULE) from exc
+
+
+def _stored_delay(fault: dict[str, Any]) -> float:
+    """A stored delay brought into bounds (garbage → 0)."""
+    try:
+        value = float(fault.get("delay") or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return min(max(value, 0.0), MAX_DELAY_SECONDS) if math.isfinite(value) else 0.0
 
 
 def get(endpoint: str) -> dict[str, Any] | None:
@@ -33,17 +76,21 @@ def get(endpoint: str) -> dict[str, Any] | None:
     return fault
 
 
-def set_fault(endpoint: str, kind: str, delay: float | None = None) -> None:
+def validate(endpoint: str, kind: str, delay: float | None = None) -> float | None:
+    """The delay to store; ValueError for an unknown endpoint or kind or a delay out of bounds."""
     if endpoint not in ENDPOINTS:
-        raise ValueError(f"Unknown endpoint {endpoint!r}; choose from {', '.join(ENDPOINTS)}.")
+        raise ValueError(f"Unknown endpoint {endpoint[:40]!r}; choose from {', '.join(ENDPOINTS)}.")
     if kind not in KINDS:
-        raise ValueError(f"Unknown fault {kind!r}; choose from {', '.join(KINDS)}.")
-    if delay is not None and delay < 0:
-        raise ValueError("The delay cannot be negative.")
+        raise ValueError(f"Unknown fault {kind[:40]!r}; choose from {', '.join(KINDS)}.")
+    return validate_delay(delay)
+
+
+def set_fault(endpoint: str, kind: str, delay: float | None = None) -> None:
+    delay = validate(endpoint, kind, delay)
     config()
     with transaction.atomic():
         cfg = SandboxConfig.objects.select_for_update().get(pk=1)
-        faults = dict(cfg.faults or {})
+        faults = dict(cfg.faults) if isinstance(cfg.faults, dict) else {}
         if kind == "none":
             faults.pop(endpoint, None)
         else:
@@ -65,7 +112,7 @@ def apply(endpoint: str, error: ErrorFactory) -> HttpResponse | None:
     if fault is None:
         return None
     kind = fault["kind"]
-    delay = float(fault.get("delay") or 0)
+    delay = _stored_delay(fault)
     if kind == "http500":
         return error(500)
     if kind == "storm429":

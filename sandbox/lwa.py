@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import catalog, clock, faults, services
+from sandbox import catalog, clock, faults, guard, services
 from sandbox.models import SandboxApplication
 
 
@@ -20,6 +20,11 @@ def lwa_error(error: str, description: str, status: int = 400) -> JsonResponse:
     response = JsonResponse({"error": error, "error_description": description}, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def token_bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    """The guard's refusal (sandbox/guard.py) in the token endpoint's format."""
+    return lwa_error("invalid_request", message)
 
 
 def _token_fault(status: int) -> HttpResponse:
@@ -60,6 +65,8 @@ def token(request: HttpRequest, region: str) -> HttpResponse:
     if request.method != "POST":
         return lwa_error("invalid_request", "The token endpoint only accepts POST.")
     form = _form(request)
+    if any(guard.NUL in k or guard.NUL in v for k, v in form.items()):  # a JSON body (form fields: the guard)
+        return token_bad_request(request, guard.NUL_MESSAGE)
     grant_type = form.get("grant_type", "")
     if not grant_type:
         return lwa_error("invalid_request", "The request is missing a required parameter : grant_type")
@@ -69,9 +76,14 @@ def token(request: HttpRequest, region: str) -> HttpResponse:
     basic = _basic_credentials(request)
     if basic and not client_id:
         client_id, client_secret = basic
+        if guard.NUL in client_id or guard.NUL in client_secret:
+            return token_bad_request(request, guard.NUL_MESSAGE)
     application = services.application_by_client_id(client_id) if client_id else None
-    if application is None or not secrets.compare_digest(
-        application.client_secret.encode(), client_secret.encode()
+    # An application without a secret never authenticates (an empty secret would otherwise match an empty one).
+    if (
+        application is None
+        or not application.client_secret
+        or not secrets.compare_digest(application.client_secret.encode(), client_secret.encode())
     ):
         return lwa_error("invalid_client", "Client authentication failed", 401)
     at = clock.now()
@@ -101,6 +113,10 @@ def token(request: HttpRequest, region: str) -> HttpResponse:
 
 def ads_error(status: int, code: str, details: str) -> JsonResponse:
     return JsonResponse({"code": code, "details": details}, status=status)
+
+
+def ads_bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return ads_error(400, "BAD_REQUEST", message)
 
 
 def _ads_fault(status: int) -> HttpResponse:

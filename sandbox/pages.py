@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,6 +42,27 @@ def error_page(request: HttpRequest, code: str, message: str, status: int = 400)
     )
 
 
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    """The guard's refusal (sandbox/guard.py) in the pages' format."""
+    return error_page(request, "invalid_request", message, 400)
+
+
+# Longest redirect_uri accepted (SandboxAuthCode.redirect_uri stores it).
+MAX_REDIRECT_URI = 2000
+
+
+def _redirect_uri_error(redirect_uri: str, application: SandboxApplication) -> str:
+    if not redirect_uri:
+        return "No redirect_uri was given."
+    try:
+        path = urlsplit(redirect_uri).path if len(redirect_uri) <= MAX_REDIRECT_URI else None
+    except ValueError:  # e.g. "http://[::1/": an unbalanced IPv6 bracket
+        path = None
+    if path not in application.redirect_paths:
+        return "The redirect_uri is not one of the application's registered URIs."
+    return ""
+
+
 def _region_marketplaces(region: str) -> list[marketplaces.Marketplace]:
     return marketplaces.sites_in_region(region)
 
@@ -46,12 +71,16 @@ def _pick_seller(request: HttpRequest, region: str) -> tuple[SandboxSeller | Non
     """The seller chosen on a sign-in form (an existing one or a new one); an error message otherwise."""
     choice = request.POST.get("seller", "")
     if choice and choice != "new":
-        seller = SandboxSeller.objects.filter(selling_partner_id=choice, region=region).first()
+        seller = None
+        if len(choice) <= services.MAX_SELLER_ID:
+            seller = SandboxSeller.objects.filter(selling_partner_id=choice, region=region).first()
         return (seller, "") if seller else (None, "Choose a simulated seller of this region.")
     name = request.POST.get("new_name", "").strip()
     if not name:
         return None, "Choose a simulated seller, or give a name to create one."
     chosen = request.POST.getlist("new_marketplaces")
+    if len(chosen) > len(marketplaces.MARKETPLACES):
+        return None, "Choose the new seller's marketplaces from this region's list."
     try:
         return services.create_seller(name, region, chosen or None, 4, clock.now()), ""
     except ValueError as exc:
@@ -81,12 +110,9 @@ def consent(request: HttpRequest, host: str) -> HttpResponse:
         return error_page(
             request, "MD1000", "This application is in draft; it can only be authorized with version=beta."
         )
-    if not redirect_uri:
-        return error_page(request, "MD5101", "No redirect_uri was given.")
-    if urlsplit(redirect_uri).path not in application.redirect_paths:
-        return error_page(
-            request, "MD5101", "The redirect_uri is not one of the application's registered URIs."
-        )
+    redirect_error = _redirect_uri_error(redirect_uri, application)
+    if redirect_error:
+        return error_page(request, "MD5101", redirect_error)
 
     context = {**_sign_in_context(region), "application": application, "host": host, "error": ""}
     if request.method == "POST":
@@ -132,7 +158,7 @@ def lwa_authorize(request: HttpRequest, region: str) -> HttpResponse:
     application = services.application_by_client_id(client_id) if client_id else None
     if application is None:
         return error_page(request, "invalid_client", "The client_id is unknown.")
-    if not redirect_uri or urlsplit(redirect_uri).path not in application.redirect_paths:
+    if _redirect_uri_error(redirect_uri, application):
         return error_page(
             request, "invalid_request", "The redirect_uri is not an allowed return URL of this client."
         )
@@ -180,6 +206,30 @@ def lwa_authorize(request: HttpRequest, region: str) -> HttpResponse:
     return _no_referrer(render(request, "sandbox/lwa_authorize.html", context))
 
 
+ControlView = Callable[..., HttpResponse]
+
+
+def control_access(view: ControlView) -> ControlView:
+    """The control page is the sandbox operator's console, not part of the simulated Amazon: staff only, unless
+    settings.SANDBOX_CONTROL_OPEN (development) opens it. Anonymous → the portal's login page; others → 403."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.SANDBOX_CONTROL_OPEN:
+            if not request.user.is_authenticated:
+                # After logging in, come back to the page (a POST-only action's URL would answer 405).
+                back = request.get_full_path() if request.method == "GET" else reverse("sandbox:control")
+                return redirect_to_login(back, reverse("account_login"))
+            if not request.user.is_staff:
+                return error_page(
+                    request, "forbidden", "The sandbox control page is only open to staff.", status=403
+                )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@control_access
 def control(request: HttpRequest) -> HttpResponse:
     services.sync_applications()
     at = clock.now()
@@ -220,10 +270,14 @@ def control(request: HttpRequest) -> HttpResponse:
                         for code in marketplaces.REGION_CODES],
             "fault_rows": [(e, current_faults.get(e, {})) for e in faults.ENDPOINTS],
             "fault_kinds": faults.KINDS,
+            "max_delay": f"{faults.MAX_DELAY_SECONDS:g}",
+            "min_scale": f"{clock.MIN_SCALE:g}",
+            "max_scale": f"{clock.MAX_SCALE:g}",
         },
     )  # fmt: skip
 
 
+@control_access
 @require_POST
 def control_revoke(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     auth = get_object_or_404(SandboxAppAuthorization.objects.select_related("seller", "application"), pk=pk)
@@ -232,6 +286,7 @@ def control_revoke(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return redirect(reverse("sandbox:control"))
 
 
+@control_access
 @require_POST
 def control_expire(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     auth = get_object_or_404(SandboxAppAuthorization.objects.select_related("seller", "application"), pk=pk)
@@ -240,18 +295,18 @@ def control_expire(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return redirect(reverse("sandbox:control"))
 
 
+@control_access
 @require_POST
 def control_create_seller(request: HttpRequest) -> HttpResponseRedirect:
-    name = request.POST.get("name", "").strip()
+    name = request.POST.get("name", "")
     region = request.POST.get("region", "")
     try:
-        orders_per_day = int(request.POST.get("orders_per_day") or 4)
-        if not name:
-            raise ValueError("A seller needs a name.")
-        if orders_per_day < 0 or orders_per_day > 500:
-            raise ValueError("Orders per day must be between 0 and 500.")
-        chosen = [m for m in request.POST.getlist("marketplaces") if catalog.marketplace(m)]
-        in_region = [m for m in chosen if catalog.marketplace(m).region == region]  # type: ignore[union-attr]
+        orders_per_day = services.clean_orders_per_day(request.POST.get("orders_per_day") or "4")
+        chosen = request.POST.getlist("marketplaces")
+        if len(chosen) > len(marketplaces.MARKETPLACES):
+            raise ValueError("Choose the seller's marketplaces from the list.")
+        known = [m for m in map(catalog.marketplace, chosen) if m]
+        in_region = [m.marketplace_id for m in known if m.region == region]
         seller = services.create_seller(name, region, in_region or None, orders_per_day, clock.now())
     except ValueError as exc:
         messages.error(request, str(exc))
@@ -260,13 +315,23 @@ def control_create_seller(request: HttpRequest) -> HttpResponseRedirect:
     return redirect(reverse("sandbox:control"))
 
 
+@control_access
 @require_POST
 def control_faults(request: HttpRequest) -> HttpResponseRedirect:
+    # Every row is checked before any is saved, so a bad row leaves the faults as they were.
     try:
-        for endpoint in faults.ENDPOINTS:
-            kind = request.POST.get(f"kind_{endpoint}", "none")
-            raw_delay = request.POST.get(f"delay_{endpoint}", "").strip()
-            faults.set_fault(endpoint, kind, float(raw_delay) if raw_delay else None)
+        wanted = [
+            (
+                endpoint,
+                request.POST.get(f"kind_{endpoint}", "none"),
+                faults.parse_delay(request.POST.get(f"delay_{endpoint}", "")),
+            )
+            for endpoint in faults.ENDPOINTS
+        ]
+        for endpoint, kind, delay in wanted:
+            faults.validate(endpoint, kind, delay)
+        for endpoint, kind, delay in wanted:
+            faults.set_fault(endpoint, kind, delay)
     except ValueError as exc:
         messages.error(request, str(exc))
     else:
@@ -274,12 +339,13 @@ def control_faults(request: HttpRequest) -> HttpResponseRedirect:
     return redirect(reverse("sandbox:control"))
 
 
+@control_access
 @require_POST
 def control_time_scale(request: HttpRequest) -> HttpResponseRedirect:
     try:
-        clock.set_scale(float(request.POST.get("time_scale", "")))
-    except ValueError:
-        messages.error(request, "The time scale must be a number of zero or more.")
+        clock.set_scale(clock.parse_scale(request.POST.get("time_scale", "")))
+    except ValueError as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, "Time scale saved.")
     return redirect(reverse("sandbox:control"))
@@ -288,6 +354,7 @@ def control_time_scale(request: HttpRequest) -> HttpResponseRedirect:
 APPSTORE_REQUEST_TTL = timedelta(minutes=15)
 
 
+@control_access
 @require_POST
 def control_appstore(request: HttpRequest, seller_pk: int, app_pk: int) -> HttpResponseRedirect:
     """ "Authorize from the Appstore" / "Re-authorize" in Manage your apps: send the seller to the developer's
@@ -323,7 +390,7 @@ def appstore_confirm(request: HttpRequest, host: str, application_id: str) -> Ht
         return error_page(request, "MD1000", "This application is not available for authorization.")
     redirect_uri = request.GET.get("redirect_uri", "")
     state = request.GET.get("state", "")
-    if not redirect_uri or urlsplit(redirect_uri).path not in application.redirect_paths:
+    if _redirect_uri_error(redirect_uri, application):
         return error_page(
             request, "MD5101", "The redirect_uri is not one of the application's registered URIs."
         )

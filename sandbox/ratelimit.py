@@ -30,6 +30,8 @@ PLANS: dict[str, UsagePlan] = {
     "searchOrders": UsagePlan(0.0056, 20),
     "getOrder": UsagePlan(0.5, 30),
     "patchListingsItem": UsagePlan(5.0, 5),
+    # listingsItems_2021-08-01.json, searchListingsItems: "Rate 5, Burst 5".
+    "searchListingsItems": UsagePlan(5.0, 5),
 }
 
 

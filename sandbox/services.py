@@ -100,17 +100,51 @@ def find_application(application_id_or_client_id: str) -> SandboxApplication | N
     )
 
 
+MAX_SELLER_NAME = 200  # SandboxSeller.name
+MAX_ORDERS_PER_DAY = 500
+MAX_SELLER_ID = 20  # SandboxSeller.selling_partner_id
+
+
+def clean_seller_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValueError("A seller needs a name.")
+    if len(name) > MAX_SELLER_NAME:
+        raise ValueError(f"A seller name has at most {MAX_SELLER_NAME} characters.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError("A seller name cannot contain control characters.")
+    return name
+
+
+def clean_orders_per_day(value: int | str) -> int:
+    rule = f"Orders per day must be a whole number from 0 to {MAX_ORDERS_PER_DAY}."
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit() or len(value) > 4:  # also refuses "-1", "1e3", " " and 4,300-digit numbers
+            raise ValueError(rule)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(rule)
+    number = int(value)
+    if not 0 <= number <= MAX_ORDERS_PER_DAY:
+        raise ValueError(rule)
+    return number
+
+
 def create_seller(
     name: str, region: str, marketplace_ids: list[str] | None, orders_per_day: int, at: datetime
 ) -> SandboxSeller:
-    region = region.upper()
+    name = clean_seller_name(name)
+    orders_per_day = clean_orders_per_day(orders_per_day)
+    region = region.upper() if len(region) <= 2 else ""
     in_region = catalog.marketplace_ids_for_region(region)
     if not in_region:
-        raise ValueError(f"Unknown region {region!r}.")
-    chosen = list(marketplace_ids) if marketplace_ids else in_region[:1]
+        raise ValueError("Unknown region; choose NA, EU or FE.")
+    # Deduplicated, in the order given.
+    chosen = list(dict.fromkeys(marketplace_ids)) if marketplace_ids else in_region[:1]
     wrong = [m for m in chosen if m not in in_region]
     if wrong:
-        raise ValueError(f"Marketplaces {', '.join(wrong)} are not in region {region}.")
+        shown = ", ".join(m[:20] for m in wrong[:5])
+        raise ValueError(f"Marketplaces {shown} are not in region {region}.")
     return SandboxSeller.objects.create(
         name=name, region=region, marketplace_ids=chosen, orders_per_day=orders_per_day, created=at
     )

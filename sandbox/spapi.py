@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import catalog, clock, faults, orders, ratelimit, services
+from sandbox import catalog, clock, faults, guard, orders, ratelimit, services
 from sandbox.models import (
     SandboxAppAuthorization,
     SandboxApplication,
@@ -39,6 +39,11 @@ def error_response(status: int, code: str, message: str, details: str = "") -> J
     )
     response["x-amzn-RequestId"] = str(uuid.uuid4())
     return response
+
+
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    """The guard's refusal (sandbox/guard.py) in the SP-API's format."""
+    return error_response(400, "InvalidInput", message)
 
 
 def _fault_error(status: int) -> HttpResponse:
@@ -352,6 +357,10 @@ def _quantity_from(patches: list[dict[str, Any]]) -> tuple[int | None, list[dict
     return quantity, issues
 
 
+MAX_SKU = 200  # SandboxListing.sku
+MAX_PRODUCT_TYPE = 100  # SandboxListing.product_type
+
+
 def _patch_body(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"null")
@@ -361,6 +370,8 @@ def _patch_body(request: HttpRequest) -> dict[str, Any]:
         raise BadRequest("The request body must be a JSON object with productType and patches.")
     if not isinstance(body.get("productType"), str) or not body["productType"]:
         raise BadRequest("productType is required.")
+    if len(body["productType"]) > MAX_PRODUCT_TYPE or guard.NUL in body["productType"]:
+        raise BadRequest("productType is not a valid product type.")
     patches = body.get("patches")
     if not isinstance(patches, list) or not patches:
         raise BadRequest("patches must be a non-empty array.")
@@ -383,6 +394,8 @@ def listings_item(request: HttpRequest, call: Call, seller_id: str, sku: str) ->
         raise BadRequest("Only PATCH is simulated for listings items.", status=405, code="MethodNotAllowed")
     if seller_id != call.seller.selling_partner_id:
         raise BadRequest("Access to requested resource is denied.", status=403, code="Unauthorized")
+    if len(sku) > MAX_SKU:
+        raise BadRequest(f"sku has at most {MAX_SKU} characters.")
     marketplace_ids = _list_param(request, "marketplaceIds")
     if not marketplace_ids:
         raise BadRequest("marketplaceIds is required.")
@@ -410,3 +423,35 @@ def listings_item(request: HttpRequest, call: Call, seller_id: str, sku: str) ->
             seller=call.seller, sku=sku, marketplace_id=marketplace_id, defaults=defaults
         )
     return JsonResponse({"sku": sku, "status": "ACCEPTED", "submissionId": submission_id, "issues": []})
+
+
+MAX_PAGE_SIZE = 20  # listingsItems_2021-08-01.json, searchListingsItems pageSize: "maximum": 20, default 10.
+
+
+@operation("listings", "searchListingsItems")
+def search_listings_items(request: HttpRequest, call: Call, seller_id: str) -> HttpResponse:
+    """GET /listings/2021-08-01/items/{sellerId}: the seller's listings items (sku and summaries only).
+
+    A seller id the access token does not belong to is refused with 403, as for every Listings Items operation.
+    """
+    if request.method != "GET":
+        raise BadRequest("Method not allowed.", status=405, code="MethodNotAllowed")
+    if seller_id != call.seller.selling_partner_id:
+        raise BadRequest("Access to requested resource is denied.", status=403, code="Unauthorized")
+    marketplace_ids = _list_param(request, "marketplaceIds")
+    if not marketplace_ids:
+        raise BadRequest("marketplaceIds is required.")
+    for marketplace_id in marketplace_ids:
+        if marketplace_id not in call.seller.marketplace_ids:
+            raise BadRequest(
+                f"Invalid marketplaceId: {marketplace_id}. The seller does not participate in it."
+            )
+    try:
+        page_size = int(request.GET.get("pageSize", "10"))
+    except ValueError:
+        raise BadRequest("pageSize must be an integer.") from None
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise BadRequest(f"pageSize must be between 1 and {MAX_PAGE_SIZE}.")
+    rows = SandboxListing.objects.filter(seller=call.seller, marketplace_id__in=marketplace_ids).order_by("sku")
+    items = [{"sku": row.sku} for row in rows[:page_size]]
+    return JsonResponse({"numberOfResults": rows.count(), "items": items})

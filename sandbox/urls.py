@@ -1,6 +1,10 @@
+from collections.abc import Callable
+
+from django.http import HttpResponse
 from django.urls import path, register_converter
 
 from sandbox import lwa, pages, spapi
+from sandbox.guard import Refuse, guarded
 
 
 class RegionConverter:
@@ -17,38 +21,61 @@ class RegionConverter:
 
 register_converter(RegionConverter, "region")
 
+View = Callable[..., HttpResponse]
+
+
+def _family(refuse: Refuse) -> Callable[[View], View]:
+    """Every view goes through the guard (404 unless SANDBOX_ACTIVE, 400 for NUL), refusing in its own format."""
+    return lambda view: guarded(view, refuse)
+
+
+page = _family(pages.bad_request)
+token = _family(lwa.token_bad_request)
+ads = _family(lwa.ads_bad_request)
+sp = _family(spapi.bad_request)
+
 app_name = "sandbox"
 urlpatterns = [
-    path("", pages.control, name="control"),
-    path("control/authorizations/<int:pk>/revoke", pages.control_revoke, name="control_revoke"),
-    path("control/authorizations/<int:pk>/expire", pages.control_expire, name="control_expire"),
-    path("control/sellers", pages.control_create_seller, name="control_create_seller"),
-    path("control/faults", pages.control_faults, name="control_faults"),
-    path("control/time-scale", pages.control_time_scale, name="control_time_scale"),
-    path("sellercentral/<str:host>/apps/authorize/consent", pages.consent, name="consent"),
+    path("", page(pages.control), name="control"),
+    path("control/authorizations/<int:pk>/revoke", page(pages.control_revoke), name="control_revoke"),
+    path("control/authorizations/<int:pk>/expire", page(pages.control_expire), name="control_expire"),
+    path("control/sellers", page(pages.control_create_seller), name="control_create_seller"),
+    path("control/faults", page(pages.control_faults), name="control_faults"),
+    path("control/time-scale", page(pages.control_time_scale), name="control_time_scale"),
+    path("sellercentral/<str:host>/apps/authorize/consent", page(pages.consent), name="consent"),
     path(
         "sellercentral/<str:host>/apps/authorize/confirm/<str:application_id>",
-        pages.appstore_confirm,
+        page(pages.appstore_confirm),
         name="appstore_confirm",
     ),
     path(
         "control/sellers/<int:seller_pk>/appstore/<int:app_pk>",
-        pages.control_appstore,
+        page(pages.control_appstore),
         name="control_appstore",
     ),
-    path("<region:region>/ap/oa", pages.lwa_authorize, name="lwa_authorize"),
-    path("<region:region>/auth/o2/token", lwa.token, name="token"),
-    path("<region:region>/ads/v2/profiles", lwa.profiles, name="ads_profiles"),
+    path("<region:region>/ap/oa", page(pages.lwa_authorize), name="lwa_authorize"),
+    path("<region:region>/auth/o2/token", token(lwa.token), name="token"),
+    path("<region:region>/ads/v2/profiles", ads(lwa.profiles), name="ads_profiles"),
     path(
         "<region:region>/sp/sellers/v1/marketplaceParticipations",
-        spapi.marketplace_participations,
+        sp(spapi.marketplace_participations),
         name="marketplace_participations",
     ),
-    path("<region:region>/sp/orders/2026-01-01/orders", spapi.search_orders, name="search_orders"),
-    path("<region:region>/sp/orders/2026-01-01/orders/<str:order_id>", spapi.get_order, name="get_order"),
+    path("<region:region>/sp/orders/2026-01-01/orders", sp(spapi.search_orders), name="search_orders"),
+    path("<region:region>/sp/orders/2026-01-01/orders/<str:order_id>", sp(spapi.get_order), name="get_order"),
+    path(
+        "<region:region>/sp/listings/2021-08-01/items/<str:seller_id>",
+        sp(spapi.search_listings_items),
+        name="search_listings_items",
+    ),
     path(
         "<region:region>/sp/listings/2021-08-01/items/<str:seller_id>/<path:sku>",
-        spapi.listings_item,
+        sp(spapi.listings_item),
         name="listings_item",
     ),
 ]
+
+# A route added without a family still goes through the guard (refusing in the SP-API's format).
+for _pattern in urlpatterns:
+    if not getattr(_pattern.callback, "sandbox_guarded", False):
+        _pattern.callback = sp(_pattern.callback)
