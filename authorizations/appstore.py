@@ -34,19 +34,48 @@ class AppstoreRequest:
         return self.__dict__.copy()
 
 
-def region_of_callback(uri: str) -> str | None:
-    """The region of an acceptable amazon_callback_uri, or None when it is not Amazon's (or the sandbox's)."""
-    if len(uri) > 2000:
+def _unsafe(uri: str) -> bool:
+    """Anything a browser or a server might normalise differently from urlsplit: refused before parsing."""
+    lowered = uri.lower()
+    return (
+        len(uri) > 2000
+        or any(ch in uri for ch in ("\\", "..", " ", "\t", "\n", "\r", "\x00"))
+        or "%2e" in lowered
+        or "%2f" in lowered
+        or "%5c" in lowered
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in uri)
+    )
+
+
+def region_of_callback(uri: str, app_id: str) -> str | None:
+    """The region of an acceptable amazon_callback_uri, or None when it is not Amazon's (or the sandbox's).
+
+    Amazon sends the seller to our login URI with amazon_callback_uri = https://<Seller Central host>/apps/
+    authorize/confirm/<our app id> (Selling Partner Appstore authorization workflow, step 2). Only exactly that
+    shape is accepted: any other path, a port, userinfo, dot segments or encoded slashes would let the login URI
+    send a browser, with our state appended, somewhere else.
+    """
+    if not app_id or _unsafe(uri):
         return None
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.username or parts.password or parts.fragment:
+        return None
     if settings.AMAZON_USE_SANDBOX:
         base = urlsplit(settings.SANDBOX_BASE_URL.rstrip("/"))
         prefix = f"{base.path}/sellercentral/"
-        if parts.scheme == base.scheme and parts.netloc == base.netloc and parts.path.startswith(prefix):
-            host = parts.path[len(prefix) :].split("/", 1)[0]
-            return HOST_REGION.get(host)
+        if parts.scheme != base.scheme or parts.netloc != base.netloc or not parts.path.startswith(prefix):
+            return None
+        host, _, rest = parts.path[len(prefix) :].partition("/")
+        if rest != f"apps/authorize/confirm/{app_id}":
+            return None
+        return HOST_REGION.get(host)
+    if parts.scheme != "https" or port is not None:
         return None
-    if parts.scheme != "https" or parts.username or parts.password or parts.port:
+    if parts.path != f"/apps/authorize/confirm/{app_id}":
         return None
     return HOST_REGION.get(parts.hostname or "")
 
@@ -57,7 +86,7 @@ def parse(capability: str, query: dict[str, str]) -> AppstoreRequest | None:
     uri = query.get("amazon_callback_uri", "")
     state = query.get("amazon_state", "")
     sp_id = query.get("selling_partner_id", "").strip()
-    region = region_of_callback(uri)
+    region = region_of_callback(uri, settings.AMAZON_SPAPI_APPS[capability].get("app_id", ""))
     if not region or not state or len(state) > 500 or not sp_id or len(sp_id) > 40 or not sp_id.isalnum():
         return None
     version = "beta" if query.get("version") == "beta" else ""

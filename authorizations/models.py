@@ -159,7 +159,12 @@ class AuthorizationAttempt(models.Model):
     reason = models.CharField(_("reason"), max_length=40, blank=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
     selling_partner_id = models.CharField(_("selling partner id"), max_length=40, blank=True)
-    consent_url = models.URLField(max_length=2000, blank=True, editable=False)
+    # The consent link carries the live state, so it is kept only encrypted (shown to the starter on the waiting
+    # page); a database dump alone holds no usable state.
+    consent_url_encrypted = models.TextField(blank=True, editable=False)
+    # A grant that arrived in a browser other than the starter's is bound to that browser by a random holder
+    # token in a cookie (it survives logout/login there); only its SHA-256 is stored.
+    holder_hash = models.CharField(max_length=64, blank=True, editable=False)
     # A grant exchanged in another browser waits here (encrypted) until a member logs in, at most 15 minutes.
     quarantined_token_encrypted = models.TextField(blank=True, editable=False)
     start_ip = models.GenericIPAddressField(_("IP at start"), null=True, blank=True)
@@ -187,13 +192,22 @@ class AuthorizationAttempt(models.Model):
     def state_matches(self, state: str) -> bool:
         return hmac.compare_digest(self.state_hash, hash_state(state))
 
+    @property
+    def consent_url(self) -> str:
+        return crypto.decrypt(self.consent_url_encrypted) if self.consent_url_encrypted else ""
+
+    def holder_matches(self, holder: str) -> bool:
+        return bool(self.holder_hash) and hmac.compare_digest(self.holder_hash, hash_state(holder))
+
 
 ACTION_LABELS = {
     "store.created": _("Store created"),
     "store.updated": _("Store changed"),
     "store.archived": _("Store archived"),
     "authorization.started": _("Authorization started"),
-    "authorization.quarantined": _("Authorization waiting for a login in another browser"),
+    "authorization.quarantined": _("Authorization waiting for a confirmation in another browser"),
+    "authorization.declined": _("Authorization declined in another browser"),
+    "store.seller_claim_withdrawn": _("Unverified seller id withdrawn"),
     "authorization.succeeded": _("Authorization succeeded"),
     "authorization.failed": _("Authorization failed"),
     "authorization.cancelled": _("Authorization cancelled at Amazon"),

@@ -72,6 +72,18 @@ REASONS: dict[str, tuple[Promise, Promise]] = {
         _("The authorization reached the end of its 365 days."),
         _("Renew it: authorize again with the same seller account."),
     ),
+    "declined": (
+        _("The person in the browser that received Amazon's answer declined to connect the seller account."),
+        _("Nothing was connected. Start again and finish the authorization in this browser."),
+    ),
+    "busy": (
+        _("The portal was too busy to save the authorization."),
+        _("Nothing was connected. Start the authorization again."),
+    ),
+    "seller_mismatch": (
+        _("Amazon did not confirm that the authorization belongs to the seller account named in its answer."),
+        _("Start again from the portal and do not change Amazon's return link."),
+    ),
     "throttled": (
         _("Amazon is throttling requests for this seller right now."),
         _("Nothing to do: the portal retries later."),

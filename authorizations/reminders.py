@@ -6,12 +6,11 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import Membership
+from authorizations import notices
 from authorizations.models import SPAPI_CAPABILITIES, Authorization, AuthStatus, ExpiryReminder
 
 log = logging.getLogger(__name__)
@@ -77,10 +76,7 @@ def _mail_owners(auth: Authorization, threshold: int) -> None:
         "days": threshold,
         "base_url": settings.PUBLIC_BASE_URL.rstrip("/"),
     }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string("authorizations/email/expiry_subject.txt", ctx).strip()
-        body = render_to_string("authorizations/email/expiry_body.txt", ctx)
-    send_mail(subject, body, None, emails)
+    notices.send("authorizations/email/expiry", ctx, emails)
     log.info(
         "expiry reminder (%d days) sent for store %s %s to %d owner(s)",
         threshold,

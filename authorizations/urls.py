@@ -32,4 +32,5 @@ urlpatterns = [
     path("amazon/ads/callback/", views.ads_callback, name="ads_callback"),
     path("amazon/finish/<uuid:attempt_code>/", views.finish, name="finish"),
     path("amazon/finish/<uuid:attempt_code>/confirm/", views.finish_confirm, name="finish_confirm"),
+    path("amazon/finish/<uuid:attempt_code>/decline/", views.finish_decline, name="finish_decline"),
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
-from authorizations import appstore, flow, lifecycle
+from authorizations import appstore, flow, holding, lifecycle
 from authorizations.attempts import expire_stale
 from authorizations.forms import AppstoreForm, StartForm
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus, Capability
@@ -189,9 +189,14 @@ def _callback_response(request: HttpRequest, result: flow.CallbackResult) -> Htt
     store = attempt.store
     if result.state == "quarantined":
         finish = reverse("authorizations:finish", args=[attempt.code])
-        login = f"{reverse('account_login')}?{urlencode({'next': finish})}"
-        ctx = {"login_url": login, "finish_url": finish, "logged_in": request.user.is_authenticated}
-        return _no_referrer(render(request, "authorizations/callback_quarantine.html", ctx))
+        if flow.may_attach_here(request, attempt):
+            # Even a member of the tenant first sees what would be connected, and confirms with a POST.
+            response: HttpResponse = redirect(finish)
+        else:
+            response = _quarantine_page(request, finish)
+        if result.holder:
+            holding.remember(request, response, attempt, result.holder)
+        return _no_referrer(response)
     if flow.may_attach_here(request, attempt):
         if result.state == "completed":
             messages.success(
@@ -213,6 +218,13 @@ def _callback_response(request: HttpRequest, result: flow.CallbackResult) -> Htt
     return _no_referrer(
         render(request, "authorizations/callback_ended.html", {"text": text, "todo": todo}, status=200)
     )
+
+
+def _quarantine_page(request: HttpRequest, finish_url: str) -> HttpResponse:
+    """Ask this browser to log in as a member; reveals nothing about the tenant, the store or the seller."""
+    login = f"{reverse('account_login')}?{urlencode({'next': finish_url})}"
+    ctx = {"login_url": login, "finish_url": finish_url, "logged_in": request.user.is_authenticated}
+    return render(request, "authorizations/callback_quarantine.html", ctx)
 
 
 def _callback_error(request: HttpRequest, reason: str) -> HttpResponse:
@@ -256,14 +268,17 @@ def ads_callback(request: HttpRequest) -> HttpResponse:
     return _callback_response(request, result)
 
 
-def _quarantined(request: HttpRequest, attempt_code: str) -> AuthorizationAttempt | None:
-    attempt = (
-        AuthorizationAttempt.objects.select_related("store", "store__tenant")
-        .filter(code=attempt_code)
-        .first()
-    )
-    if attempt is None or str(attempt.code) not in request.session.get(flow.QUARANTINE_SESSION_KEY, []):
-        return None
+def _held_or_error(request: HttpRequest, attempt_code: str) -> AuthorizationAttempt | HttpResponse:
+    """The held attempt this browser may act on, or the error page (unknown, used, expired)."""
+    attempt = holding.held_attempt(request, attempt_code)
+    if attempt is None:
+        return _callback_error(request, "unknown")
+    try:
+        flow.open_held(attempt, request)
+    except flow.AttemptError as e:
+        response = _callback_error(request, e.reason)
+        holding.forget(request, response, attempt)
+        return response
     return attempt
 
 
@@ -271,33 +286,50 @@ def _quarantined(request: HttpRequest, attempt_code: str) -> AuthorizationAttemp
 @login_required
 @never_cache
 def finish(request: HttpRequest, attempt_code: str) -> HttpResponse:
-    """After logging in where the callback arrived: show what will be connected, and ask to confirm."""
-    attempt = _quarantined(request, attempt_code)
-    if attempt is None:
-        return _callback_error(request, "unknown")
-    if attempt.outcome != Outcome.QUARANTINED:
-        return _callback_error(request, "expired" if attempt.outcome == Outcome.EXPIRED else "used")
+    """In the browser holding a grant: name what it would connect and ask to confirm or decline."""
+    attempt = _held_or_error(request, attempt_code)
+    if isinstance(attempt, HttpResponse):
+        return attempt
     if not flow.may_attach_here(request, attempt):
-        finish_url = reverse("authorizations:finish", args=[attempt.code])
-        login = f"{reverse('account_login')}?{urlencode({'next': finish_url})}"
-        ctx = {"login_url": login, "finish_url": finish_url, "logged_in": True}
-        return _no_referrer(render(request, "authorizations/callback_quarantine.html", ctx))
-    return _no_referrer(
-        render(request, "authorizations/finish.html", {"attempt": attempt, "store": attempt.store})
-    )
+        return _no_referrer(_quarantine_page(request, reverse("authorizations:finish", args=[attempt.code])))
+    ctx = {"attempt": attempt, "store": attempt.store, "tenant": attempt.store.tenant}
+    return _no_referrer(render(request, "authorizations/finish.html", ctx))
 
 
 @require_POST
 @login_required
 def finish_confirm(request: HttpRequest, attempt_code: str) -> HttpResponse:
-    attempt = _quarantined(request, attempt_code)
-    if attempt is None:
-        return _callback_error(request, "unknown")
+    attempt = _held_or_error(request, attempt_code)
+    if isinstance(attempt, HttpResponse):
+        return attempt
+    if not flow.may_attach_here(request, attempt):
+        raise PermissionDenied
     try:
         result = flow.release_quarantine(request, attempt)
     except flow.AttemptError as e:
         return _callback_error(request, e.reason)
-    return _callback_response(request, result)
+    response = _callback_response(request, result)
+    holding.forget(request, response, attempt)
+    return response
+
+
+@require_POST
+@login_required
+def finish_decline(request: HttpRequest, attempt_code: str) -> HttpResponse:
+    """Discard the held grant; the person who started the attempt is told."""
+    attempt = _held_or_error(request, attempt_code)
+    if isinstance(attempt, HttpResponse):
+        return attempt
+    if not flow.may_attach_here(request, attempt):
+        raise PermissionDenied
+    try:
+        flow.decline_quarantine(request, attempt)
+    except flow.AttemptError as e:
+        return _callback_error(request, e.reason)
+    messages.info(request, _("Nothing was connected. The person who started the authorization is told."))
+    response = redirect("home")
+    holding.forget(request, response, attempt)
+    return response
 
 
 LIFECYCLE_ACTIONS = {

@@ -80,6 +80,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.TenantMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so its 400 page renders with the user's language and tenant like every other page.
+    "config.middleware.RefuseNulMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.tenant",
+                "authorizations.context_processors.held_grants",
             ],
         },
     },
@@ -109,7 +113,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web process and the qcluster workers share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Django's SQLite notes: with the default DEFERRED mode a transaction that reads and then writes
+            # fails at once with "database is locked" when another connection wrote meanwhile (the busy
+            # timeout does not apply to the upgrade). IMMEDIATE takes the write lock at BEGIN and waits for it.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
@@ -136,6 +147,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_ADAPTER = "config.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 LOGIN_URL = "account_login"
@@ -174,6 +186,21 @@ SESSION_COOKIE_HTTPONLY = True
 # No script reads the CSRF cookie: forms carry the token in a hidden field (FormData in app.js as well).
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, no inline code, no
+# framing. form-action is left open on purpose: the Appstore flow answers a POST with a redirect to Amazon.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -183,16 +210,43 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# One cache shared by every web and worker process: allauth's login rate limits count there, so four gunicorn
+# workers share one budget instead of four. The database on the embedded default (`createcachetable` runs with
+# the migrations), Redis when CACHE_REDIS_URL is set.
+if env.str("CACHE_REDIS_URL", default=""):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("CACHE_REDIS_URL")}
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
+    }
+
 # Store rules.
 STORE_INITIAL_DATE_MAX_AGE_DAYS = env.int("STORE_INITIAL_DATE_MAX_AGE_DAYS", default=730)
 STORES_PER_PAGE = 50
+
+# Invitations to a distributor account: how long the emailed link stays valid.
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 
 # The sandbox (simulated Amazon). On by default in development only; production needs both flags.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 SANDBOX_ALLOWED_IN_PRODUCTION = env.bool("SANDBOX_ALLOWED_IN_PRODUCTION", default=False)
 # Where the portal's server side reaches the sandbox (the same process in the demo).
 SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000/sandbox")
-SANDBOX_TIME_SCALE = env.float("SANDBOX_TIME_SCALE", default=1.0)
+# 0 (frozen) or 0.01 to 10000 virtual seconds per real second: the bounds of sandbox/clock.py (NaN fails both tests).
+# Parsed with float(): env.float drops the letters, so "1e308" would read as 1308.
+try:
+    SANDBOX_TIME_SCALE = float(env.str("SANDBOX_TIME_SCALE", default="1.0"))
+except ValueError:
+    SANDBOX_TIME_SCALE = -1.0  # refused just below
+if SANDBOX_TIME_SCALE != 0 and not 0.01 <= SANDBOX_TIME_SCALE <= 10000:
+    raise ImproperlyConfigured("SANDBOX_TIME_SCALE must be 0 (frozen) or a number from 0.01 to 10000.")
+# Decided here, from the environment's DEBUG (tests run with settings.DEBUG forced off): the sandbox is mounted and
+# answers only when active; otherwise every sandbox URL is a 404, whatever the system check says.
+SANDBOX_ACTIVE = SANDBOX_ENABLED and (DEBUG or SANDBOX_ALLOWED_IN_PRODUCTION)
+# The control page ("Manage your apps", faults, time scale) is open to anyone in development, staff only otherwise.
+SANDBOX_CONTROL_OPEN = env.bool("SANDBOX_CONTROL_OPEN", default=DEBUG)
 
 # Outbound HTTP.
 HTTP_CONNECT_TIMEOUT = env.float("HTTP_CONNECT_TIMEOUT", default=5.0)
@@ -225,9 +279,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "config.logfilters.RedactSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines carry query strings (OAuth callbacks): through the redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Amazon. With AMAZON_USE_SANDBOX the endpoints below are replaced by the sandbox's (see authorizations/endpoints.py);

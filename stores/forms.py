@@ -56,6 +56,9 @@ class StoreFieldsMixin(forms.Form):
         nickname: str = self.cleaned_data["nickname"].strip()
         if not nickname:
             raise forms.ValidationError(_("Enter a nickname."))
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in nickname):
+            # Line breaks and control characters would end up in email subjects and CSV exports.
+            raise forms.ValidationError(_("A nickname is one line of text, without control characters."))
         clash = Store.objects.active().filter(tenant=self.tenant, nickname__iexact=nickname)
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)

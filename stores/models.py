@@ -44,6 +44,9 @@ class Store(models.Model):
     sites = models.JSONField(_("sites"), default=list)
     initial_order_date = models.DateField(_("initial order-pull date"), null=True, blank=True)
     selling_partner_id = models.CharField(_("selling partner id"), max_length=40, blank=True, db_index=True)
+    # True once Amazon confirmed the seller id against a grant (see authorizations/clients/listings_seller.py);
+    # an unverified id came only from a callback URL and never blocks another tenant.
+    selling_partner_verified = models.BooleanField(_("seller id verified"), default=False)
     timezone = models.CharField(_("timezone"), max_length=50, blank=True)
     authorization_status = models.CharField(
         _("authorization status"),
@@ -77,11 +80,14 @@ class Store(models.Model):
                 condition=models.Q(archived_at__isnull=True),
                 name="unique_active_nickname_per_tenant",
             ),
-            # One Amazon account (seller + region) is connected to one active store, hence one tenant.
+            # One Amazon account (seller + region), once verified, is connected to one active store, hence one
+            # tenant. Unverified claims are not unique: a rewritten callback must not lock the real seller out.
             models.UniqueConstraint(
                 fields=["selling_partner_id", "region"],
-                condition=models.Q(archived_at__isnull=True) & ~models.Q(selling_partner_id=""),
-                name="unique_active_amazon_account",
+                condition=models.Q(archived_at__isnull=True)
+                & ~models.Q(selling_partner_id="")
+                & models.Q(selling_partner_verified=True),
+                name="unique_active_verified_amazon_account",
             ),
         ]
         indexes = [
@@ -111,6 +117,10 @@ class Store(models.Model):
         if sites:
             return marketplaces.BY_SITE[sites[0]]
         return marketplaces.sites_in_region(self.region)[0]
+
+    @property
+    def primary_marketplace_id(self) -> str:
+        return self.primary_site.marketplace_id
 
     @property
     def marketplace_ids(self) -> list[str]:

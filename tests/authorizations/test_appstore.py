@@ -108,14 +108,24 @@ class AppstoreTests(FlowTestCase):
 
         with self.settings(AMAZON_USE_SANDBOX=False):
             self.assertEqual(
-                region_of_callback("https://sellercentral.amazon.co.jp/apps/authorize/confirm/a"), "FE"
+                region_of_callback("https://sellercentral.amazon.co.jp/apps/authorize/confirm/a", "a"), "FE"
             )
             self.assertEqual(
-                region_of_callback("https://sellercentral-europe.amazon.com/apps/authorize/confirm/a"), "EU"
+                region_of_callback("https://sellercentral-europe.amazon.com/apps/authorize/confirm/a", "a"), "EU"
             )
-            self.assertIsNone(region_of_callback("http://sellercentral.amazon.com/apps/authorize/confirm/a"))
-            self.assertIsNone(region_of_callback("https://sellercentral.amazon.com.evil.example/x"))
-            self.assertIsNone(region_of_callback("https://user@sellercentral.amazon.com/x"))
+            for bad in (
+                "http://sellercentral.amazon.com/apps/authorize/confirm/a",
+                "https://sellercentral.amazon.com.evil.example/apps/authorize/confirm/a",
+                "https://user@sellercentral.amazon.com/apps/authorize/confirm/a",
+                "https://sellercentral.amazon.com/apps/authorize/confirm/another-app",
+                "https://sellercentral.amazon.com/apps/authorize/confirm/a/../../team/",
+                "https://sellercentral.amazon.com/apps/authorize/confirm/%2e%2e/a",
+                "https://sellercentral.amazon.com:abc/apps/authorize/confirm/a",
+                "https://sellercentral.amazon.com:443/apps/authorize/confirm/a",
+                "https://sellercentral.amazon.com/x",
+            ):
+                with self.subTest(uri=bad):
+                    self.assertIsNone(region_of_callback(bad, "a"))
 
     def test_an_account_of_another_tenant_is_refused_before_going_to_amazon(self) -> None:
         theirs = make_store(self.other_tenant, nickname="Charlie US")

@@ -371,12 +371,33 @@ class OtherBrowserTests(FlowTestCase):
         r = fresh.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
         self.assertEqual(r.status_code, 400)
 
-    def test_a_member_already_logged_in_elsewhere_attaches_at_once(self) -> None:
+    def test_another_member_logged_in_elsewhere_must_confirm_what_is_connected(self) -> None:
         attempt = self.begin()
         phone = Client()
         phone.force_login(self.bob)
         r = self.callback(self.amazon_answer(attempt), client=phone)
-        self.assertEqual(r.status_code, 302)
+        finish = reverse("authorizations:finish", args=[attempt.code])
+        self.assertRedirects(r, finish, fetch_redirect_response=False)
+        self.assertEqual(
+            Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.PENDING
+        )
+        page = phone.get(finish)
+        self.assertContains(page, self.seller.selling_partner_id)
+        self.assertContains(page, "Main US store")
+        self.assertContains(page, "Alice Trading")
+        phone.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        self.assertEqual(
+            Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.AUTHORIZED
+        )
+
+    def test_the_starter_logged_in_on_a_second_device_attaches_at_once(self) -> None:
+        attempt = self.begin()
+        phone = Client()
+        phone.force_login(self.alice)
+        r = self.callback(self.amazon_answer(attempt), client=phone)
+        self.assertRedirects(
+            r, reverse("stores:detail", args=[self.store.code]), fetch_redirect_response=False
+        )
         self.assertEqual(
             Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.AUTHORIZED
         )

@@ -22,7 +22,8 @@ EXCLUDED_PREFIXES = {
     "admin/": "Django admin: staff only with its own login and model permissions (see test_staff_only_urls).",
     "accounts/": "django-allauth: login, signup, logout and password pages are public by design "
     "(login/logout open redirects are tested in test_oauth; CSRF in test_csrf).",
-    "sandbox/": "The simulated Amazon (only when SANDBOX_ENABLED): Amazon's pages and APIs, not a tenant object.",
+    "sandbox/": "The simulated Amazon (mounted only when SANDBOX_ACTIVE): Amazon's public pages and APIs, not a "
+    "tenant object; its control page is staff only unless SANDBOX_CONTROL_OPEN (see test_sandbox_hardening).",
 }
 
 # Routes that anonymous users may reach on purpose, with the reason.
@@ -33,6 +34,14 @@ PUBLIC_ROUTES = {
     "amazon/ads/callback/": "The same redirect URI for Login with Amazon (advertising).",
     "amazon/appstore/<str:capability>/login/": "The OAuth Login URI Amazon opens from the Appstore; it checks "
     "amazon_callback_uri against Amazon's hosts (400 otherwise) and then sends the browser to the login page.",
+    "team/invitations/<str:token>/": "The invitee's page from the emailed invitation link (also for people "
+    "without an account): the 256-bit random token is the credential (only its hash is stored); an unknown, "
+    "replaced, expired or used token gets the 400 'cannot be used' page with no tenant data.",
+    "team/invitations/<str:token>/accept/": "Accepting (POST, CSRF-protected): anonymous visitors are sent to "
+    "the login page; only a logged-in user with the invited address joins (another user: 403); GET goes back "
+    "to the invitation page.",
+    "team/invitations/<str:token>/decline/": "Declining (POST, CSRF-protected): the token alone may decline, "
+    "anonymously; a logged-in user with another address gets 403; GET goes back to the invitation page.",
     "i18n/setlang/": "Django's language switch: no user data; its `next` is checked against open redirects.",
 }
 
@@ -42,6 +51,7 @@ SESSION_BOUND_ROUTES = {
     "amazon/finish/<uuid:attempt_code>/": "A quarantined grant can only be finished in the browser that received "
     "the callback; any other browser gets the 400 'link not valid' page, exactly as for an unknown code.",
     "amazon/finish/<uuid:attempt_code>/confirm/": "As above (POST).",
+    "amazon/finish/<uuid:attempt_code>/decline/": "As above (POST).",
 }
 
 # POSTs a viewer may make successfully, with the reason.
@@ -95,6 +105,9 @@ class UnknownParameter(Exception):
     pass
 
 
+NO_INVITATION = str(uuid.UUID(int=0))
+
+
 @dataclass
 class Fixtures:
     """The tenant objects the URLs are filled with (all belong to the tenant under test)."""
@@ -104,6 +117,7 @@ class Fixtures:
     membership_code: str
     attempt_code: str
     sku_mapping_pk: str = ""
+    invitation_code: str = ""  # a pending Invitation of the tenant under test
     capability: str = "orders"
     action: str = "disable"
 
@@ -119,6 +133,10 @@ def tenant_value(route: str, name: str, fx: Fixtures) -> str:
     if name == "pk" and route.startswith("stores/<uuid:code>/inventory/mappings/") and fx.sku_mapping_pk:
         return fx.sku_mapping_pk
     if name == "code":
+        if route.startswith("team/invitations/"):
+            # Builders that do not make an invitation (test_secrets, test_csrf) get one that does not exist;
+            # the access census (test_url_access) passes a real pending invitation of the tenant under test.
+            return fx.invitation_code or NO_INVITATION
         if route.startswith("team/switch/"):
             return fx.tenant_code
         if route.startswith("team/"):

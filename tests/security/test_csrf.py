@@ -26,6 +26,8 @@ CSRF_EXEMPT = {
     "token header.",
     "sandbox/<region:region>/sp/listings/2021-08-01/items/<str:seller_id>/<path:sku>": "SP-API imitation "
     "(listings PUT/PATCH/DELETE), access token header.",
+    "sandbox/<region:region>/sp/listings/2021-08-01/items/<str:seller_id>": "SP-API imitation "
+    "(searchListingsItems), access token header.",
 }
 
 

@@ -25,6 +25,7 @@ from tests.security.helpers import captured_logs, is_on_site, portal_rows
 Outcome = AuthorizationAttempt.Outcome
 CALLBACK_URI = "http://testserver/amazon/callback/"
 EVIL = "https://evil.example/"
+ORDERS_APP = settings.AMAZON_SPAPI_APPS["orders"]["app_id"]
 EVIL_NEXTS = (
     EVIL,
     "//evil.example/",
@@ -277,14 +278,15 @@ class StateSecrecyTests(OAuthTestCase):
             raw = base64.urlsafe_b64decode(state + "=" * (-len(state) % 4))
             self.assertGreaterEqual(len(raw) * 8, 128)
 
-    def test_the_state_is_stored_only_inside_the_consent_url(self) -> None:
+    def test_no_usable_state_is_stored_at_rest(self) -> None:
         attempt = self.begin()
-        self.callback(self.amazon_answer(attempt))
         state = state_of(attempt)
         for model, row in portal_rows():
             for field, value in row.items():
-                if model is AuthorizationAttempt and field == "consent_url":
-                    continue
+                self.assertNotIn(state, str(value), f"{model.__name__}.{field}")
+        self.callback(self.amazon_answer(attempt))
+        for model, row in portal_rows():
+            for field, value in row.items():
                 self.assertNotIn(state, str(value), f"{model.__name__}.{field}")
 
     def test_neither_the_state_nor_the_code_appears_in_logs_or_audit_events(self) -> None:
@@ -428,6 +430,15 @@ class AppstoreRedirectTests(OAuthTestCase):
             "https://sellercentral.amazon.com:8443/apps/authorize/confirm/x",
             f"{sandbox}/evil.example/apps/authorize/confirm/x",
             "http://sandbox.test.evil.example/sandbox/sellercentral/sellercentral.amazon.com/x",
+            # Same origin, but dot segments walk out of Seller Central to a page of the portal.
+            f"{sandbox}/sellercentral.amazon.com/../../../../team/members/",
+            f"{sandbox}/sellercentral.amazon.com/apps/authorize/confirm/{ORDERS_APP}/../../../../../team/",
+            f"{sandbox}/sellercentral.amazon.com/%2e%2e/%2e%2e/team/members/",
+            f"{sandbox}/sellercentral.amazon.com/apps/authorize/confirm/another-app",
+            f"https://sellercentral.amazon.com/apps/authorize/confirm/{ORDERS_APP}/../../x",
+            f"https://sellercentral.amazon.com:abc/apps/authorize/confirm/{ORDERS_APP}",
+            f"https://sellercentral.amazon.com:99999/apps/authorize/confirm/{ORDERS_APP}",
+            "https://sellercentral.amazon.com/team/members/",
         ]
 
     def test_the_appstore_login_uri_refuses_a_non_amazon_callback_with_400(self) -> None:
@@ -447,7 +458,7 @@ class AppstoreRedirectTests(OAuthTestCase):
         with self.settings(AMAZON_USE_SANDBOX=False):
             r = Client().get(
                 self.login_uri(
-                    amazon_callback_uri="https://sellercentral.amazon.com/apps/authorize/confirm/x",
+                    amazon_callback_uri=f"https://sellercentral.amazon.com/apps/authorize/confirm/{ORDERS_APP}",
                     amazon_state="s",
                     selling_partner_id="A1B2C3",
                 )

@@ -15,7 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Tenant
+from accounts.invitations import hash_token, new_token
+from accounts.models import Invitation, Membership, Tenant
 from authorizations.models import (
     AuditEvent,
     Authorization,
@@ -111,7 +112,19 @@ class AccessTestCase(BaseTestCase):
             membership_code=str(Membership.objects.get(user=self.bob, tenant=self.tenant).code),
             attempt_code=str(self.attempt.code),
             sku_mapping_pk=self.sku_mapping_pk(),
+            invitation_code=self.invitation_code(),
         )
+
+    def invitation_code(self) -> str:
+        invitation = Invitation.objects.create(
+            tenant=self.tenant,
+            email="invitee@example.org",
+            role=Membership.Role.MEMBER,
+            invited_by=self.alice,
+            token_hash=hash_token(new_token()),
+            expires_at=timezone.now() + timedelta(days=7),
+        )
+        return str(invitation.code)
 
     def sku_mapping_pk(self) -> str:
         mapping = SkuMapping.objects.create(

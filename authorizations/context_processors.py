@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from authorizations import holding
+
+
+def held_grants(request: HttpRequest) -> dict[str, Any]:
+    """A banner on every page while this browser holds a grant waiting for a logged-in member's confirmation."""
+    if not request.user.is_authenticated or holding.COOKIE not in request.COOKIES:
+        return {}
+    waiting = holding.waiting(request)
+    if not waiting or request.path.startswith("/amazon/finish/"):
+        return {}
+    return {"held_grant_url": reverse("authorizations:finish", args=[waiting[0].code])}

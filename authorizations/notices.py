@@ -1,0 +1,53 @@
+"""Emails about authorizations: one way to render them (plain text, single-line subject) and send them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from authorizations.models import AuthorizationAttempt
+
+log = logging.getLogger(__name__)
+
+
+def absolute(request: HttpRequest | None, path: str) -> str:
+    if settings.PUBLIC_BASE_URL:
+        return settings.PUBLIC_BASE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def send(template: str, ctx: dict[str, Any], recipients: list[str]) -> None:
+    """Render `<template>_subject.txt` and `<template>_body.txt` and send them.
+
+    The templates switch autoescaping off: a plain-text mail must show O'Brien & "Co", not HTML entities. The
+    subject is folded to one line, so a store nickname with CR/LF can never raise BadHeaderError (or inject a
+    header) and stop a job that mails many owners.
+    """
+    if not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", ctx).split())
+        body = render_to_string(f"{template}_body.txt", ctx)
+    send_mail(subject, body, None, recipients)
+
+
+def attempt_declined(attempt: AuthorizationAttempt, request: HttpRequest | None) -> None:
+    """Tell the person who started the attempt that the browser holding the grant declined it."""
+    starter = attempt.user
+    if starter is None or not starter.email:
+        return
+    store = attempt.store
+    link = absolute(
+        request,
+        reverse("authorizations:attempt", args=[store.code, attempt.capability, attempt.code]),
+    )
+    ctx = {"attempt": attempt, "store": store, "tenant": store.tenant, "link": link}
+    send("authorizations/email/declined", ctx, [starter.email])
+    log.info("declined grant of attempt %s reported to its starter", attempt.code)
