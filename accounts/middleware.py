@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
@@ -30,3 +31,23 @@ class TenantMiddleware:
                 request.membership = m  # type: ignore[attr-defined]
                 request.tenant = m.tenant  # type: ignore[attr-defined]
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse], args: Any, kwargs: dict[str, Any]
+    ) -> None:
+        """Opening a store of another of the user's tenants makes that tenant the current one."""
+        match = request.resolver_match
+        code = kwargs.get("code")
+        if not code or match is None or not match.route.startswith("stores/<uuid:code>/"):
+            return None
+        if not request.user.is_authenticated:
+            return None
+        current: Membership | None = getattr(request, "membership", None)
+        if current is not None and current.tenant.stores.filter(code=code).exists():
+            return None
+        m = Membership.objects.filter(user=request.user, tenant__stores__code=code).select_related("tenant").first()
+        if m is not None:
+            request.session[SESSION_KEY] = str(m.tenant.code)
+            request.membership = m  # type: ignore[attr-defined]
+            request.tenant = m.tenant  # type: ignore[attr-defined]
+        return None

@@ -14,8 +14,8 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.http import HttpRequest
 
+from amazon import marketplaces
 from authorizations.models import SPAPI_CAPABILITIES
-from stores import marketplaces
 
 SESSION_KEY = "appstore_request"
 HOST_REGION = {m.seller_central_host: m.region for m in marketplaces.MARKETPLACES}

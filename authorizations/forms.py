@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
-from stores import marketplaces
+from amazon import marketplaces
 from stores.forms import StoreCreateForm
 from stores.models import Store
 

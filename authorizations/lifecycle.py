@@ -12,11 +12,14 @@ What each does (also in the README):
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from authorizations import audit, status
+from authorizations import hooks, status, transitions
 from authorizations.models import SPAPI_CAPABILITIES, Authorization, AuthStatus
 from stores.models import Store
 
@@ -25,107 +28,75 @@ class LifecycleError(Exception):
     pass
 
 
-def _set(a: Authorization, value: str) -> None:
-    a.status = value
-    a.status_changed_at = timezone.now()
-
-
 def disable(request: HttpRequest | None, auth: Authorization) -> None:
     with transaction.atomic():
-        a = Authorization.objects.select_for_update().get(pk=auth.pk)
+        a = transitions.locked(auth.pk)
         if a.status not in (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION):
             raise LifecycleError("only an authorized capability can be disabled")
-        _set(a, AuthStatus.DISABLED)
-        a.save(update_fields=["status", "status_changed_at"])
-        status.recompute(a.store)
-        audit.record(
-            request, "authorization.disabled", store=a.store, capability=a.capability, outcome="disabled"
+        transitions.change(
+            a, AuthStatus.DISABLED, action="authorization.disabled", outcome="disabled", request=request
         )
 
 
 def enable(request: HttpRequest | None, auth: Authorization) -> None:
     with transaction.atomic():
-        a = Authorization.objects.select_for_update().get(pk=auth.pk)
+        a = transitions.locked(auth.pk)
         if a.status != AuthStatus.DISABLED or not a.has_token:
             raise LifecycleError("only a disabled capability that still holds a token can be enabled")
-        _set(a, AuthStatus.AUTHORIZED)
-        a.save(update_fields=["status", "status_changed_at"])
-        status.recompute(a.store)
-        audit.record(
-            request, "authorization.enabled", store=a.store, capability=a.capability, outcome="authorized"
+        transitions.change(
+            a, AuthStatus.AUTHORIZED, action="authorization.enabled", outcome="authorized", request=request
         )
-        transaction.on_commit(lambda: _after_enable(a.pk))
-
-
-def _after_enable(pk: int) -> None:
-    from authorizations.flow import on_authorized
-
-    on_authorized(Authorization.objects.select_related("store").get(pk=pk))
+        transaction.on_commit(lambda: hooks.authorized(Authorization.objects.select_related("store").get(pk=a.pk)))
 
 
 def revoke(request: HttpRequest | None, auth: Authorization) -> None:
     with transaction.atomic():
         store = Store.objects.select_for_update().get(pk=auth.store_id)
-        a = Authorization.objects.select_for_update().get(pk=auth.pk)
+        a = transitions.locked(auth.pk)
         if not a.has_token and a.status == AuthStatus.NOT_AUTHORIZED:
             raise LifecycleError("nothing to revoke")
-        _set(a, AuthStatus.NOT_AUTHORIZED)
         a.set_refresh_token("")
-        a.authorized_at = a.expires_at = a.last_error_at = None
-        a.last_error = ""
-        a.granted_marketplaces, a.ads_profiles = [], []
-        a.save()
-        still_connected = Authorization.objects.filter(
-            store=store, capability__in=SPAPI_CAPABILITIES
-        ).exclude(refresh_token_encrypted="")
+        still_connected = (
+            Authorization.objects.filter(store=store, capability__in=SPAPI_CAPABILITIES)
+            .exclude(pk=a.pk)
+            .exclude(refresh_token_encrypted="")
+        )
         if not still_connected.exists() and store.selling_partner_id:
             store.selling_partner_id = ""
-            store.save(update_fields=["selling_partner_id", "updated_at"])
-        status.recompute(store)
-        audit.record(
-            request, "authorization.revoked", store=store, capability=a.capability, outcome="token_deleted"
+            store.selling_partner_verified = False
+            store.save(update_fields=["selling_partner_id", "selling_partner_verified", "updated_at"])
+        transitions.change(
+            a,
+            AuthStatus.NOT_AUTHORIZED,
+            fields={
+                "authorized_at": None,
+                "expires_at": None,
+                "last_error_at": None,
+                "last_error": "",
+                "granted_marketplaces": [],
+                "ads_profiles": [],
+            },
+            action="authorization.revoked",
+            outcome="token_deleted",
+            request=request,
         )
 
 
 def disable_all_for_archive(store: Store) -> None:
     """An archived store keeps its history, but nothing of it is authorized or runs any more."""
-    now = timezone.now()
-    for a in Authorization.objects.select_for_update().filter(store=store):
+    for a in Authorization.objects.select_for_update(of=("self",)).select_related("store").filter(store=store):
         if a.status in (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION, AuthStatus.PENDING):
-            a.status = AuthStatus.DISABLED
-            a.status_changed_at = now
-            a.save(update_fields=["status", "status_changed_at"])
+            transitions.change(a, AuthStatus.DISABLED)
     status.recompute(store)
 
 
 def expire_lapsed() -> int:
     """SP-API authorizations past their expiry need re-authorization; stores near expiry get "attention"."""
-    from datetime import timedelta
-
-    from django.conf import settings
-
     now = timezone.now()
-    count = 0
     lapsed = Authorization.objects.filter(
         capability__in=SPAPI_CAPABILITIES, status=AuthStatus.AUTHORIZED, expires_at__lte=now
     ).values_list("pk", flat=True)
-    for pk in list(lapsed):
-        with transaction.atomic():
-            a = Authorization.objects.select_for_update().select_related("store").get(pk=pk)
-            if a.status != AuthStatus.AUTHORIZED:
-                continue
-            _set(a, AuthStatus.NEEDS_REAUTHORIZATION)
-            a.last_error, a.last_error_at = "authorization_expired", now
-            a.save(update_fields=["status", "status_changed_at", "last_error", "last_error_at"])
-            status.recompute(a.store)
-            audit.record(
-                None,
-                "authorization.needs_reauthorization",
-                store=a.store,
-                capability=a.capability,
-                outcome="expired",
-            )
-            count += 1
+    count = sum(1 for pk in list(lapsed) if _needs_reauthorization(pk, "authorization_expired", "expired"))
     # Stores crossing into the 30-day window: recompute so the stored combined status says "attention".
     soon = now + timedelta(days=settings.AUTHORIZATION_RENEWAL_WARNING_DAYS)
     store_ids = (
@@ -145,21 +116,24 @@ def mark_needs_reauthorization(auth: Authorization, reason: str, request: HttpRe
     `reason` is a code of authorizations.reasons (e.g. "revoked", "unauthorized"). Returns True when the status
     changed; jobs of the capability stop because they only run for "authorized".
     """
+    changed = _needs_reauthorization(auth.pk, reason, reason, request)
+    auth.refresh_from_db()
+    return changed
+
+
+def _needs_reauthorization(pk: int, error: str, outcome: str, request: HttpRequest | None = None) -> bool:
     with transaction.atomic():
-        a = Authorization.objects.select_for_update().select_related("store").get(pk=auth.pk)
+        a = transitions.locked(pk)
         if a.status != AuthStatus.AUTHORIZED:
             return False
         now = timezone.now()
-        _set(a, AuthStatus.NEEDS_REAUTHORIZATION)
-        a.last_error, a.last_error_at = reason, now
-        a.save(update_fields=["status", "status_changed_at", "last_error", "last_error_at"])
-        status.recompute(a.store)
-        audit.record(
-            request,
-            "authorization.needs_reauthorization",
-            store=a.store,
-            capability=a.capability,
-            outcome=reason,
+        transitions.change(
+            a,
+            AuthStatus.NEEDS_REAUTHORIZATION,
+            fields={"last_error": error, "last_error_at": now},
+            action="authorization.needs_reauthorization",
+            outcome=outcome,
+            request=request,
+            now=now,
         )
-    auth.refresh_from_db()
     return True

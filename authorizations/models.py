@@ -110,7 +110,7 @@ class Authorization(models.Model):
     @property
     def sites_without_profile(self) -> list[str]:
         have = {p.get("marketplace_id") for p in self.ads_profiles}
-        from stores import marketplaces
+        from amazon import marketplaces
 
         return [s for s in self.store.ordered_sites if marketplaces.BY_SITE[s].marketplace_id not in have]
 

@@ -94,3 +94,19 @@ REASONS: dict[str, tuple[Promise, Promise]] = {
 def describe(reason: str) -> tuple[str, str]:
     text, todo = REASONS.get(reason, (_("The authorization failed."), _("Start again.")))
     return str(text), str(todo)
+
+
+# Amazon's error kinds (amazon.errors.AmazonError.kind) as reasons, per step of the workflow. One table: the same
+# kind means different things at different steps (invalid_grant is a spent code at the exchange, a revoked grant
+# at a refresh).
+_BY_KIND = {"network": "network", "bad_response": "bad_response", "throttled": "throttled"}
+_BY_STEP_AND_KIND = {
+    ("exchange", "invalid_grant"): "code_invalid",
+    ("refresh", "invalid_grant"): "revoked",
+    ("verify", "unauthorized"): "verification_failed",
+}
+
+
+def reason_for(kind: str, step: str) -> str:
+    """The reason code for an Amazon error `kind` at `step` ("exchange", "refresh" or "verify")."""
+    return _BY_STEP_AND_KIND.get((step, kind)) or _BY_KIND.get(kind, "amazon_error")

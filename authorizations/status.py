@@ -97,6 +97,20 @@ def _sentence(parts: list[str]) -> str:
     return text[:1].upper() + text[1:]
 
 
+def authorization_map(store: Store) -> dict[str, Authorization]:
+    """Capability → Authorization of a store, from the prefetched rows when there are some."""
+    return {a.capability: a for a in store.authorizations.all()}
+
+
+def renewal_due(store: Store) -> bool:
+    return any(a.renewal_due for a in store.authorizations.all())
+
+
+def label(store: Store) -> str:
+    """The combined status of a store in words (its stored status plus the capabilities' details)."""
+    return combined_label(store.authorization_status, authorization_map(store))
+
+
 def combined_label(status: str, auths: Mapping[str, Authorization]) -> str:
     """Human label of the combined status, e.g. "Order loading authorized, listing/inventory not authorized"."""
     orders, listings = _status(auths, Capability.ORDERS), _status(auths, Capability.LISTINGS)

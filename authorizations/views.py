@@ -20,8 +20,9 @@ from authorizations.attempts import expire_stale
 from authorizations.forms import AppstoreForm, StartForm
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus, Capability
 from authorizations.reasons import describe
+from authorizations.recheck import recheck as recheck_grant
+from authorizations.store_actions import create_store
 from stores.access import get_editable_store_for_user, get_store_for_user
-from stores.actions import create_store
 from stores.models import Store
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def query_result(request: HttpRequest, code: str, capability: str) -> HttpRespon
         messages.info(request, _("No authorization was started for this capability yet."))
         return redirect("stores:detail", code=store.code)
     if attempt.is_open and auth.has_token:
-        result = flow.recheck(auth, request)
+        result = recheck_grant(auth, request)
         if result == "ok":
             messages.info(
                 request,
@@ -168,7 +169,7 @@ def recheck(request: HttpRequest, code: str, capability: str) -> HttpResponse:
     store, membership = get_editable_store_for_user(request, code)
     cap = _capability(capability)
     auth = get_object_or_404(Authorization, store=store, capability=cap)
-    result = flow.recheck(auth, request)
+    result = recheck_grant(auth, request)
     if result == "ok":
         messages.success(
             request, _("%(capability)s: Amazon confirms the authorization works.") % {"capability": cap.label}
@@ -377,7 +378,7 @@ def lifecycle_apply(request: HttpRequest, code: str, capability: str, action: st
     }
     messages.success(request, done[action] % {"capability": auth.get_capability_display()})
     if action == "enable":
-        flow.recheck(auth, request)
+        recheck_grant(auth, request)
     return redirect("stores:detail", code=store.code)
 
 

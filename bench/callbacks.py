@@ -109,8 +109,8 @@ def one_flow(
 def flow_people(n: int, prefix: str) -> list[tuple[requests.Session, str, str]]:
     """n tenants, each with a logged-in session, an NA store and its own sandbox seller, ready for one_flow."""
     from accounts.models import Tenant, User
+    from authorizations.store_actions import create_store
     from sandbox import api as sandbox_api
-    from stores.actions import create_store
 
     people = []
     for i in range(n):
@@ -165,7 +165,7 @@ def run(quick: bool = False) -> bool:
     def p95(xs: list[float]) -> float:
         return xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
 
-    rows = [
+    rows: list[list[object]] = [
         ["consents completed", n],
         ["concurrency / gunicorn", f"{concurrency} clients / {workers} workers × {threads} threads"],
         ["completed authorizations per second", f"{n / wall:.1f}"],

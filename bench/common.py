@@ -6,7 +6,7 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -45,7 +45,7 @@ def measure(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> tuple[float,
     return statistics.median(times), queries
 
 
-def table(title: str, header: list[str], rows: Iterable[list[Any]]) -> str:
+def table(title: str, header: list[str], rows: Iterable[Sequence[Any]]) -> str:
     rows = [[str(c) for c in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
     line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"

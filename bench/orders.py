@@ -22,7 +22,7 @@ TARGET = 0.9
 
 
 def run(quick: bool = False) -> bool:
-    from authorizations import http
+    from amazon import http
     from authorizations.models import Authorization, AuthStatus, Capability
     from sandbox import api as sandbox_api
     from stores.models import Store
@@ -98,7 +98,7 @@ def run(quick: bool = False) -> bool:
     distinct = Order.objects.filter(store=store).values("amazon_order_id").distinct().count()
     efficiency = made / allowed if allowed else 0.0
     ok = state.backfill_done and stored == expected == distinct and efficiency >= TARGET
-    rows = [
+    rows: list[list[object]] = [
         ["orders generated (backfill window)", f"{expected:,} ({days} days × {per_day}/day)"],
         [
             "sandbox time scale",

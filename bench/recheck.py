@@ -31,8 +31,8 @@ TARGET = 1.5
 def run(quick: bool = False) -> bool:
     from accounts.models import Tenant, User
     from authorizations.models import Authorization, AuthStatus
+    from authorizations.store_actions import create_store
     from sandbox import api as sandbox_api
-    from stores.actions import create_store
     from stores.models import Store
     from sync import rechecks
     from sync.models import RecheckItem

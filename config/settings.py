@@ -291,7 +291,7 @@ LOGGING = {
     },
 }
 
-# Amazon. With AMAZON_USE_SANDBOX the endpoints below are replaced by the sandbox's (see authorizations/endpoints.py);
+# Amazon. With AMAZON_USE_SANDBOX the endpoints below are replaced by the sandbox's (see amazon/endpoints.py);
 # switching to real Amazon is configuration only.
 AMAZON_USE_SANDBOX = env.bool("AMAZON_USE_SANDBOX", default=SANDBOX_ENABLED)
 AMAZON_ENDPOINTS = {
@@ -314,7 +314,7 @@ AMAZON_ENDPOINTS = {
         "ads_api": env.str("AMAZON_FE_ADS_API", default="https://advertising-api-fe.amazon.com"),
     },
 }
-# Seller Central consent host per site comes from stores/marketplaces.py; this template turns it into a URL.
+# Seller Central consent host per site comes from amazon/marketplaces.py; this template turns it into a URL.
 AMAZON_SELLER_CENTRAL_URL_TEMPLATE = env.str("AMAZON_SELLER_CENTRAL_URL_TEMPLATE", default="https://{host}")
 # Public base URL of the portal, used for OAuth redirect URIs registered at Amazon. Empty: taken from the request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")

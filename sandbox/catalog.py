@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from stores import marketplaces
-from stores.marketplaces import Marketplace
+from amazon import marketplaces
+from amazon.marketplaces import Marketplace
 
 LANGUAGES = {
     "US": "en_US", "CA": "en_CA", "MX": "es_MX", "BR": "pt_BR", "UK": "en_GB", "DE": "de_DE", "FR": "fr_FR",

@@ -18,9 +18,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from amazon import marketplaces
 from sandbox import catalog, clock, faults, services
 from sandbox.models import SandboxAppAuthorization, SandboxApplication, SandboxAppstoreRequest, SandboxSeller
-from stores import marketplaces
 
 
 def with_params(url: str, params: dict[str, str]) -> str:

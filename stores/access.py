@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from accounts.middleware import SESSION_KEY
 from accounts.models import Membership
 from stores.models import Store
 
@@ -12,7 +11,8 @@ def get_store_for_user(request: HttpRequest, code: str) -> tuple[Store, Membersh
     """The store with this code in one of the user's tenants, and the user's membership there.
 
     Anyone who is not a member of the store's tenant gets 404, so a store's existence is never revealed.
-    Opening a store of another of the user's tenants makes that tenant the current one.
+    (Opening a store of another of the user's tenants makes that tenant the current one: TenantMiddleware does
+    that before the view runs, so this getter has no side effect.)
     """
     if not request.user.is_authenticated:
         raise Http404
@@ -24,10 +24,6 @@ def get_store_for_user(request: HttpRequest, code: str) -> tuple[Store, Membersh
     if membership is None:
         raise Http404("No such store")
     store = Store.objects.select_related("tenant").get(code=code)
-    if getattr(request, "membership", None) != membership:
-        request.session[SESSION_KEY] = str(membership.tenant.code)
-        request.membership = membership  # type: ignore[attr-defined]
-        request.tenant = membership.tenant  # type: ignore[attr-defined]
     return store, membership
 
 

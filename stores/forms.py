@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
-from stores import marketplaces
+from amazon import marketplaces
 from stores.models import Store
 
 SITE_CHOICES = [(m.site, marketplaces.site_label(m.site)) for m in marketplaces.MARKETPLACES]

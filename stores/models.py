@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -10,10 +9,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
-from stores import marketplaces
-
-if TYPE_CHECKING:
-    from authorizations.models import Authorization
+from amazon import marketplaces
 
 
 class CombinedStatus(models.TextChoices):
@@ -44,7 +40,7 @@ class Store(models.Model):
     sites = models.JSONField(_("sites"), default=list)
     initial_order_date = models.DateField(_("initial order-pull date"), null=True, blank=True)
     selling_partner_id = models.CharField(_("selling partner id"), max_length=40, blank=True, db_index=True)
-    # True once Amazon confirmed the seller id against a grant (see authorizations/clients/listings_seller.py);
+    # True once Amazon confirmed the seller id against a grant (see amazon/listings_seller.py);
     # an unverified id came only from a callback URL and never blocks another tenant.
     selling_partner_verified = models.BooleanField(_("seller id verified"), default=False)
     timezone = models.CharField(_("timezone"), max_length=50, blank=True)
@@ -133,16 +129,3 @@ class Store(models.Model):
 
     def region_label(self) -> str:
         return marketplaces.region_label(self.region)
-
-    def authorization_map(self) -> dict[str, Authorization]:
-        """Capability → Authorization, from the prefetched rows when there are some."""
-        return {a.capability: a for a in self.authorizations.all()}
-
-    @property
-    def renewal_due(self) -> bool:
-        return any(a.renewal_due for a in self.authorizations.all())
-
-    def authorization_label(self) -> str:
-        from authorizations.status import combined_label
-
-        return combined_label(self.authorization_status, self.authorization_map())

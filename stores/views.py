@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_membership
+from authorizations import store_actions as actions
 from authorizations.models import AuditEvent, AuthStatus, Capability
-from stores import actions
+from authorizations.status import authorization_map
 from stores.access import get_editable_store_for_user, get_store_for_user
 from stores.forms import StoreCreateForm, StoreEditForm
 from stores.models import CombinedStatus, Store
@@ -84,7 +85,7 @@ def store_created(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def store_detail(request: HttpRequest, code: str) -> HttpResponse:
     store, membership = get_store_for_user(request, code)
-    auths = store.authorization_map()
+    auths = authorization_map(store)
     ctx = {
         "store": store,
         "membership": membership,

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stores import marketplaces
+from amazon import marketplaces
 from stores.models import Store
 from sync.models import PlatformStock, SkuMapping
 

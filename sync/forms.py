@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from stores import marketplaces
+from amazon import marketplaces
 from stores.models import Store
 
 

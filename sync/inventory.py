@@ -14,11 +14,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from authorizations import endpoints, flow, lifecycle
+from amazon import endpoints
+from amazon import listings as api
+from authorizations import credentials, lifecycle
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
 from sync import jobs, ratelimit
-from sync.clients import listings as api
 from sync.models import InventoryPush, InventoryPushItem, PlatformStock, SkuMapping
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def _runnable(auth: Authorization) -> bool:
     return auth.status == AuthStatus.AUTHORIZED and auth.has_token and auth.store.archived_at is None
 
 
-def _token_failed(auth: Authorization, e: flow.VerificationError) -> tuple[str, str]:
+def _token_failed(auth: Authorization, e: credentials.VerificationError) -> tuple[str, str]:
     if e.reason == "revoked":
         lifecycle.mark_needs_reauthorization(auth, "revoked")
     else:
@@ -93,8 +94,8 @@ def _send(run: InventoryPush, auth: Authorization, todo: list[tuple[SkuMapping, 
     store = auth.store
     seller = auth.selling_partner_id or store.selling_partner_id
     try:
-        token = flow.access_token_for(store, Capability.LISTINGS, auth.get_refresh_token())
-    except flow.VerificationError as e:
+        token = credentials.access_token_for(store, Capability.LISTINGS, auth.get_refresh_token())
+    except credentials.VerificationError as e:
         return _token_failed(auth, e)
     refreshed = True
     base = endpoints.for_region(store.region).sp_api
@@ -124,8 +125,8 @@ def _send(run: InventoryPush, auth: Authorization, todo: list[tuple[SkuMapping, 
             if e.kind == "unauthorized" and not refreshed:
                 # The access token may simply have expired (one hour): retry once with a fresh one.
                 try:
-                    token = flow.access_token_for(store, Capability.LISTINGS, auth.get_refresh_token())
-                except flow.VerificationError as ve:
+                    token = credentials.access_token_for(store, Capability.LISTINGS, auth.get_refresh_token())
+                except credentials.VerificationError as ve:
                     return _token_failed(auth, ve)
                 refreshed = True
                 continue

@@ -9,19 +9,6 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from authorizations.models import Authorization, Capability
-
-
-def capability_authorized(auth: Authorization) -> None:
-    """A capability became authorized (or was enabled again): start its work once the change is committed."""
-    if auth.capability == Capability.ORDERS:
-        from sync import orders
-
-        state = orders.prepare(auth)
-        enqueue_order_sync(state.store_id)
-    elif auth.capability == Capability.LISTINGS:
-        enqueue_inventory_push(auth.store_id)
-
 
 def _later(func: str, store_id: int, name: str, at: datetime) -> None:
     # One pending resume per store and job: re-enqueueing moves it instead of piling up schedules.

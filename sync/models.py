@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
-from stores import marketplaces
+from amazon import marketplaces
 from stores.models import Store
 
 

@@ -25,11 +25,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from authorizations import endpoints, flow, lifecycle
+from amazon import endpoints
+from amazon import orders as api
+from authorizations import credentials, lifecycle
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
 from sync import jobs, ratelimit
-from sync.clients import orders as api
 from sync.models import Order, OrderItem, OrderSync, local_time
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,8 @@ def _pages(r: Run) -> str:
 
 def _access_token(r: Run) -> str:
     try:
-        return flow.access_token_for(r.auth.store, Capability.ORDERS, r.auth.get_refresh_token())
-    except flow.VerificationError as e:
+        return credentials.access_token_for(r.auth.store, Capability.ORDERS, r.auth.get_refresh_token())
+    except credentials.VerificationError as e:
         if e.reason == "revoked":
             _stop_authorization(r, "revoked")
             raise Stop("needs_reauthorization") from e

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.models import User
-from authorizations import flow
+from authorizations import recheck
 from authorizations.models import Authorization, AuthStatus
 from authorizations.reasons import describe
 from stores.models import Store
@@ -45,7 +45,7 @@ def recheck_store(store_id: int, item_id: int | None = None) -> str:
                 _save_partial(item, results)
                 jobs.enqueue_recheck(store_id, item_id, timezone.now() + timedelta(seconds=wait))
                 return "rate_limited"
-        results[auth.capability] = flow.recheck(auth)
+        results[auth.capability] = recheck.recheck(auth)
         if results[auth.capability] == "throttled" and auth.is_spapi:
             ratelimit.throttled(seller, auth.capability, OPERATION)
     ok = all(r == "ok" for r in results.values())

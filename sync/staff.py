@@ -11,8 +11,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 
+from amazon import marketplaces
 from authorizations.models import AuthStatus, Capability
-from stores import marketplaces
 from stores.models import CombinedStatus, Store
 
 

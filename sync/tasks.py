@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 from authorizations import attempts, lifecycle, reminders
+from authorizations.models import Authorization, Capability
+from sync import jobs
+
+
+def start_authorized_work(auth: Authorization) -> None:
+    """A capability became authorized (or was enabled again): start its work once the change is committed."""
+    from sync import orders
+
+    if auth.capability == Capability.ORDERS:
+        state = orders.prepare(auth)
+        jobs.enqueue_order_sync(state.store_id)
+    elif auth.capability == Capability.LISTINGS:
+        jobs.enqueue_inventory_push(auth.store_id)
 
 
 def expire_attempts() -> int:

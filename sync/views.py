@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Tenant
+from amazon import marketplaces
 from authorizations.models import AuthStatus, Capability
-from stores import marketplaces
 from stores.access import get_editable_store_for_user, get_store_for_user
 from stores.models import CombinedStatus, Store
 from sync import csvio, inventory, jobs, rechecks

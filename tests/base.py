@@ -20,7 +20,7 @@ def make_user(email: str, tenant_name: str | None = None, role: str = Membership
 def make_store(
     tenant: Tenant, nickname: str = "Main US store", region: str = "NA", sites: list[str] | None = None
 ) -> Store:
-    from stores.actions import create_store
+    from authorizations.store_actions import create_store
 
     membership = Membership.objects.filter(tenant=tenant).order_by("created_at").first()
     assert membership is not None

@@ -5,6 +5,7 @@ from typing import Any
 from django import template
 
 from accounts.models import Membership
+from authorizations import status
 from authorizations.models import Capability
 from stores.models import Store
 from sync.models import InventoryPush, InventoryPushItem, OrderSync, SkuMapping
@@ -15,7 +16,7 @@ register = template.Library()
 @register.inclusion_tag("sync/panel.html")
 def sync_panel(store: Store, membership: Membership) -> dict[str, Any]:
     """Order-loading progress and the last inventory push, for the store page."""
-    auths = store.authorization_map()
+    auths = status.authorization_map(store)
     last_push = InventoryPush.objects.filter(store=store).first()
     return {
         "store": store,

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import override
 
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus
+from authorizations.status import label as status_label
 from sandbox import api as sandbox_api
 from stores.models import CombinedStatus
 from tests.authorizations.helpers import FlowTestCase
@@ -48,7 +49,7 @@ class AdsTests(FlowTestCase):
         self.assertEqual(self.store.authorization_status, CombinedStatus.NOT_AUTHORIZED)
         self.assertEqual(self.store.selling_partner_id, "")
         with override("en"):
-            self.assertEqual(self.store.authorization_label(), "Not authorized · advertising authorized")
+            self.assertEqual(status_label(self.store), "Not authorized · advertising authorized")
         page = self.client.get(reverse("stores:detail", args=[self.store.code]))
         self.assertContains(page, "No advertising profile for: MX")
         self.assertContains(page, "profile")
@@ -59,7 +60,7 @@ class AdsTests(FlowTestCase):
         self.callback(self.amazon_allow(self.begin("ads")))
         self.store.refresh_from_db()
         with override("en"):
-            self.assertEqual(self.store.authorization_label(), "Authorized · advertising authorized")
+            self.assertEqual(status_label(self.store), "Authorized · advertising authorized")
 
     def test_after_an_sp_authorization_the_store_offers_advertising_next(self) -> None:
         self.authorize("orders")

@@ -7,6 +7,7 @@ from django.utils.translation import override
 
 from authorizations import status
 from authorizations.models import Authorization, AuthStatus, Capability
+from authorizations.status import label as status_label
 from stores.models import CombinedStatus
 from tests.base import BaseTestCase
 
@@ -26,7 +27,7 @@ class CombinedStatusTests(BaseTestCase):
         value = status.recompute_in_transaction(self.store)
         self.store.refresh_from_db()
         with override("en"):
-            return value, self.store.authorization_label()
+            return value, status_label(self.store)
 
     def test_a_new_store_is_not_authorized(self) -> None:
         self.assertEqual(self.combined(), (CombinedStatus.NOT_AUTHORIZED, "Not authorized"))
@@ -94,5 +95,5 @@ class CombinedStatusTests(BaseTestCase):
         status.recompute_in_transaction(self.store)
         self.store.refresh_from_db()
         with override("zh-hans"):
-            label = self.store.authorization_label()
+            label = status_label(self.store)
         self.assertEqual(label, "订单加载已授权，商品/库存未授权")

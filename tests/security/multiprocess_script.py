@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from accounts.models import Membership, Tenant, User
 from authorizations.models import AuthorizationAttempt
+from authorizations.store_actions import create_store
 from sandbox import api
-from stores.actions import create_store
 
 US = "ATVPDKIKX0DER"
 PASSWORD = "multiprocess-password-1"

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, User
-from authorizations import flow, holding
+from authorizations import holding, install
 from authorizations.models import AuditEvent, Authorization, AuthorizationAttempt, AuthStatus
 from sandbox import api as sandbox_api
 from stores.models import Store
@@ -276,14 +276,14 @@ class RaceTests(LinkingTestCase):
         attempt = self.begin("listings", store=second)
         url = self.amazon_answer(attempt)
         # Both callbacks passed the rule checks before either committed: only the database constraint is left.
-        real = flow._conflict
+        real = install._conflict
         calls: list[int] = []
 
         def raced(store: Store, sp_id: str) -> str | None:
             calls.append(1)
             return None if len(calls) <= 2 else real(store, sp_id)
 
-        with mock.patch("authorizations.flow._conflict", side_effect=raced):
+        with mock.patch("authorizations.install._conflict", side_effect=raced):
             self.callback(url)
         self.assertEqual(len(calls), 3)
         attempt.refresh_from_db()

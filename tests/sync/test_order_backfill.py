@@ -7,11 +7,11 @@ from django.test import override_settings
 from django.utils import timezone
 from django_q.models import Schedule
 
+from amazon import orders as orders_api
 from authorizations import lifecycle
 from authorizations.models import AuthStatus
 from sandbox import api as sandbox_api
 from sync import orders, tasks
-from sync.clients import orders as orders_api
 from sync.models import Order, OrderItem, OrderSync, RateBucket
 from tests.sync.helpers import CA, US, SyncTestCase
 
@@ -206,7 +206,7 @@ class BackfillTests(SyncTestCase):
 
     def test_an_archived_store_loads_nothing(self) -> None:
         self.authorize_orders()
-        from stores.actions import archive_store
+        from authorizations.store_actions import archive_store
 
         archive_store(None, self.store)  # type: ignore[arg-type]
         self.assertEqual(tasks.sync_orders(self.store.pk), "not_authorized")

@@ -10,10 +10,10 @@ from django.test import override_settings
 from django.utils import timezone
 from django_q.models import Schedule
 
+from amazon import orders as orders_api
 from authorizations.models import Authorization, AuthStatus
 from sandbox import api as sandbox_api
 from sync import tasks
-from sync.clients import orders as orders_api
 from sync.models import Order, RateBucket
 from tests.sync.helpers import SyncTestCase
 

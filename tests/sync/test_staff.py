@@ -170,7 +170,7 @@ class RecheckBatchTests(StaffTestCase):
         self.authorize("orders")
         batch = rechecks.start_batch(Store.objects.filter(pk=self.store.pk), self.staff, "test")
         item = batch.items.get()
-        with mock.patch("authorizations.flow.recheck", return_value="ok") as recheck:
+        with mock.patch("authorizations.recheck.recheck", return_value="ok") as recheck:
             self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "ok")
             self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "already_done")
         recheck.assert_called_once()

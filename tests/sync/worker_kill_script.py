@@ -13,8 +13,8 @@ from django_q.tasks import async_task
 from accounts.models import Membership, Tenant, User
 from authorizations import status
 from authorizations.models import Authorization, AuthStatus
+from authorizations.store_actions import create_store
 from sandbox import api
-from stores.actions import create_store
 from stores.models import Store
 from sync import orders
 from sync.models import Order, OrderSync

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from amazon import marketplaces
 from sandbox import api, catalog
 from sandbox.models import SandboxSeller
-from stores import marketplaces
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.models import Membership, Tenant, User
-from stores.actions import create_store
+from authorizations.store_actions import create_store
 from stores.models import Store
 
 DEMO_EMAIL = "demo@example.com"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from authorizations.clients import spapi
+from amazon import spapi
 
 
 class ListingsApiError(spapi.SpApiError):

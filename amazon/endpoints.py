@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from stores import marketplaces
+from amazon import marketplaces
 
 
 @dataclass(frozen=True)

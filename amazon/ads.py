@@ -5,16 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from authorizations import http
+from amazon import http
+from amazon.errors import AmazonError
 
 
-class AdsApiError(Exception):
+class AdsApiError(AmazonError):
     """kinds: unauthorized (401/403), throttled (429), server_error, network, bad_response."""
-
-    def __init__(self, kind: str, message: str = "", status: int | None = None) -> None:
-        super().__init__(f"{kind}: {message}" if message else kind)
-        self.kind = kind
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -7,22 +7,16 @@ from typing import Any
 
 import requests
 
-from authorizations import http
+from amazon import http
+from amazon.errors import AmazonError
 
 
-class SpApiError(Exception):
+class SpApiError(AmazonError):
     """An SP-API call failed. Each API family raises its own subclass.
 
     kind: unauthorized (403: revoked, wrong region, expired access token), throttled (429), not_found,
     invalid (400), server_error (5xx), network, bad_response.
     """
-
-    def __init__(self, kind: str, message: str = "", status: int | None = None, code: str = "") -> None:
-        super().__init__(f"{kind}: {message}" if message else kind)
-        self.kind = kind
-        self.message = message
-        self.status = status
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
-from authorizations.clients import spapi
+from amazon import spapi
 
 BASE = "/orders/2026-01-01/orders"
 # Without them Amazon leaves totals and the fulfillment status out of each order.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from authorizations.clients import spapi
+from amazon import spapi
 
 
 class SellersApiError(spapi.SpApiError):

@@ -5,23 +5,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from authorizations import http
+from amazon import http
+from amazon.errors import AmazonError
 
 log = logging.getLogger(__name__)
 
 
-class LwaError(Exception):
+class LwaError(AmazonError):
     """The token endpoint refused or failed. `kind` is what the portal acts on.
 
     kinds: invalid_grant (code used/expired, or authorization revoked/expired), invalid_client, invalid_request,
     server_error (5xx or an unexpected status), network (no answer / timeout), bad_response (not the documented JSON).
     """
-
-    def __init__(self, kind: str, message: str = "", status: int | None = None) -> None:
-        super().__init__(f"{kind}: {message}" if message else kind)
-        self.kind = kind
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Writes that touch a store and its authorizations together."""
+"""Writes that touch a store and its authorizations together (creating one makes its three capabilities; archiving
+disables them), so they live above both: docs/architecture.md."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import Membership
+from amazon import marketplaces
 from authorizations.audit import record
 from authorizations.models import Authorization, Capability
-from stores import marketplaces
 from stores.models import Store
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from authorizations.clients import spapi
+from amazon import spapi
 
 
 class ListingsSellerError(spapi.SpApiError):

@@ -1,0 +1,20 @@
+"""How templates word a store's authorizations (the Store model knows nothing of them: docs/architecture.md)."""
+
+from __future__ import annotations
+
+from django import template
+
+from authorizations import status
+from stores.models import Store
+
+register = template.Library()
+
+
+@register.filter
+def authorization_label(store: Store) -> str:
+    return status.label(store)
+
+
+@register.filter
+def renewal_due(store: Store) -> bool:
+    return status.renewal_due(store)
