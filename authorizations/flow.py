@@ -1,6 +1,6 @@
 """The SP-API website authorization workflow: start an attempt, take Amazon's callback, attach the grant.
 
-Rules (DESIGN.md): the state is >= 128 random bits, stored server side (hashed), single use, 15 minutes, compared in
+Rules (docs/architecture.md, "Authorization attempts"): the state is >= 128 random bits, stored server side (hashed), single use, 15 minutes, compared in
 constant time; store and capability come from the attempt, never from the query string. A callback completes at
 once only in the browser session that started the attempt, or for the user who started it. Anywhere else, even for
 another member of the tenant, the code is exchanged at once (it lives 5 minutes) but the grant is held: bound to

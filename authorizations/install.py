@@ -1,6 +1,6 @@
 """Installing a grant: verify it at Amazon, apply the account rules, make it the capability's authorization.
 
-The rules (DESIGN.md, docs/architecture.md): a store keeps one seller; a verified Amazon account (seller id +
+The rules (docs/architecture.md, "Account rules"): a store keeps one seller; a verified Amazon account (seller id +
 region, or the advertising account id) serves one tenant; an unverified seller id never blocks anyone. They are
 checked before the calls to Amazon and again under the store's lock, and a partial unique constraint backs them.
 """

@@ -1,7 +1,7 @@
 """The one way an authorization's status changes: save, recompute the store's combined status, audit.
 
 Call `change` inside `transaction.atomic()` with the authorization locked (`select_for_update`): the combined
-status is recomputed in the same transaction, as DESIGN.md's status rules require (docs/architecture.md).
+status is recomputed in the same transaction (docs/architecture.md, "Status").
 """
 
 from __future__ import annotations

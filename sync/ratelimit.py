@@ -23,7 +23,7 @@ class Plan:
     burst: int
 
 
-# DESIGN.md "Amazon endpoints": Amazon's default usage plans (per seller and application).
+# Amazon's default usage plans per seller and application (docs/architecture.md, "Amazon").
 DEFAULT_PLANS: dict[str, Plan] = {
     "getMarketplaceParticipations": Plan(0.016, 15),
     "searchOrders": Plan(0.0056, 20),
