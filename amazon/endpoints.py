@@ -12,8 +12,8 @@ from amazon import marketplaces
 @dataclass(frozen=True)
 class RegionEndpoints:
     sp_api: str
-    lwa_authorize: str
-    lwa_token: str
+    lwa_authorize: str  # Login with Amazon's authorize page, for Amazon Ads
+    ads_token: str  # the LWA token endpoint of Amazon Ads in this region
     ads_api: str
 
 
@@ -27,16 +27,29 @@ def for_region(region: str) -> RegionEndpoints:
         return RegionEndpoints(
             sp_api=f"{base}/sp",
             lwa_authorize=f"{base}/ap/oa",
-            lwa_token=f"{base}/auth/o2/token",
+            ads_token=f"{base}/auth/o2/token",
             ads_api=f"{base}/ads",
         )
     e = settings.AMAZON_ENDPOINTS[region]
     return RegionEndpoints(
         sp_api=e["sp_api"].rstrip("/"),
         lwa_authorize=e["lwa_authorize"],
-        lwa_token=e["lwa_token"],
+        ads_token=e["ads_token"],
         ads_api=e["ads_api"].rstrip("/"),
     )
+
+
+def spapi_token() -> str:
+    """The LWA token endpoint of the SP-API: one host for every region.
+
+    "Connect to the Selling Partner API" (https://developer-docs.amazon.com/sp-api/docs/connecting-to-the-selling-
+    partner-api): POST https://api.amazon.com/auth/o2/token, whatever the seller's region. The per-region hosts
+    (api.amazon.co.uk, api.amazon.co.jp) are Amazon Ads' (RegionEndpoints.ads_token). The sandbox plays
+    api.amazon.com at its NA token path.
+    """
+    if settings.AMAZON_USE_SANDBOX:
+        return f"{_sandbox()}/na/auth/o2/token"
+    return str(settings.AMAZON_SPAPI_LWA_TOKEN)
 
 
 def seller_central(site: marketplaces.Marketplace) -> str:

@@ -19,6 +19,10 @@ from authorizations.models import SPAPI_CAPABILITIES
 
 SESSION_KEY = "appstore_request"
 HOST_REGION = {m.seller_central_host: m.region for m in marketplaces.MARKETPLACES}
+# The Selling Partner Appstore's own host, as Amazon documents amazon_callback_uri ("Selling Partner Appstore
+# authorization workflow", step 2: https://amazon.com/apps/authorize/confirm/amzn1.sellerapps.app.…). It names no
+# region (""): the seller's store, or the sites chosen for a new one, decide it.
+APPSTORE_HOSTS = {"amazon.com": "", "www.amazon.com": ""}
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ def _unsafe(uri: str) -> bool:
 
 
 def region_of_callback(uri: str, app_id: str) -> str | None:
-    """The region of an acceptable amazon_callback_uri, or None when it is not Amazon's (or the sandbox's).
+    """The region of an acceptable amazon_callback_uri ("" for the Appstore's amazon.com), or None when it is not
+    Amazon's (or the sandbox's).
 
     Amazon sends the seller to our login URI with amazon_callback_uri = https://<Seller Central host>/apps/
     authorize/confirm/<our app id> (Selling Partner Appstore authorization workflow, step 2). Only exactly that
@@ -72,12 +77,13 @@ def region_of_callback(uri: str, app_id: str) -> str | None:
         host, _, rest = parts.path[len(prefix) :].partition("/")
         if rest != f"apps/authorize/confirm/{app_id}":
             return None
-        return HOST_REGION.get(host)
+        return APPSTORE_HOSTS[host] if host in APPSTORE_HOSTS else HOST_REGION.get(host)
     if parts.scheme != "https" or port is not None:
         return None
     if parts.path != f"/apps/authorize/confirm/{app_id}":
         return None
-    return HOST_REGION.get(parts.hostname or "")
+    host = parts.hostname or ""
+    return APPSTORE_HOSTS[host] if host in APPSTORE_HOSTS else HOST_REGION.get(host)
 
 
 def parse(capability: str, query: dict[str, str]) -> AppstoreRequest | None:
@@ -87,7 +93,7 @@ def parse(capability: str, query: dict[str, str]) -> AppstoreRequest | None:
     state = query.get("amazon_state", "")
     sp_id = query.get("selling_partner_id", "").strip()
     region = region_of_callback(uri, settings.AMAZON_SPAPI_APPS[capability].get("app_id", ""))
-    if not region or not state or len(state) > 500 or not sp_id or len(sp_id) > 40 or not sp_id.isalnum():
+    if region is None or not state or len(state) > 500 or not sp_id or len(sp_id) > 40 or not sp_id.isalnum():
         return None
     version = "beta" if query.get("version") == "beta" else ""
     return AppstoreRequest(capability, uri, state, sp_id, version, region)

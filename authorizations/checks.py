@@ -44,3 +44,18 @@ def sandbox_in_production(app_configs: Any = None, **kwargs: Any) -> list[Error]
             )
         ]
     return []
+
+
+@register()
+def public_base_url(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Amazon compares the redirect_uri exactly with a registered https URI: production must not guess it."""
+    if settings.DEBUG or str(settings.PUBLIC_BASE_URL).startswith("https://"):
+        return []
+    return [
+        Error(
+            "PUBLIC_BASE_URL is not an https URL while DEBUG is off.",
+            hint="Set PUBLIC_BASE_URL to the portal's public https URL; register <it>/amazon/callback/ and "
+            "<it>/amazon/ads/callback/ at Amazon.",
+            id="authorizations.E004",
+        )
+    ]

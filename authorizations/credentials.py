@@ -50,7 +50,7 @@ class Credentials:
         raise NotImplementedError
 
     def token_url(self, store: Store) -> str:
-        return endpoints.for_region(store.region).lwa_token
+        raise NotImplementedError
 
     def access_token(self, store: Store, refresh_token: str) -> str:
         try:
@@ -83,6 +83,9 @@ class SpApiApp(Credentials):
 
     def client(self) -> lwa.Client:
         return lwa.Client(client_id=self.app["client_id"], client_secret=self.app["client_secret"])
+
+    def token_url(self, store: Store) -> str:
+        return endpoints.spapi_token()
 
     def consent_url(self, store: Store, state: str, redirect_uri: str) -> str:
         query = {"application_id": self.app["app_id"], "state": state, "redirect_uri": redirect_uri}
@@ -137,6 +140,9 @@ class AdsClient(Credentials):
     def client(self) -> lwa.Client:
         app = settings.AMAZON_ADS_APP
         return lwa.Client(client_id=app["client_id"], client_secret=app["client_secret"])
+
+    def token_url(self, store: Store) -> str:
+        return endpoints.for_region(store.region).ads_token
 
     def consent_url(self, store: Store, state: str, redirect_uri: str) -> str:
         query = {

@@ -37,20 +37,23 @@ class AppstoreForm(forms.Form):
         choices = [(str(s.code), s.nickname) for s in stores] + [("new", _("Create a new store"))]
         self.fields["store"].choices = choices  # type: ignore[attr-defined]
         self.fields["store"].initial = choices[0][0]
+        # An entry from amazon.com names no region (region ""): every site is offered, the chosen ones decide it.
+        offered = marketplaces.sites_in_region(region) if region else list(marketplaces.MARKETPLACES)
         self.fields["sites"].choices = [  # type: ignore[attr-defined]
-            (m.site, marketplaces.site_label(m.site)) for m in marketplaces.sites_in_region(region)
+            (m.site, marketplaces.site_label(m.site)) for m in offered
         ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("store") == "new":
+            sites = self.data.getlist("sites") if hasattr(self.data, "getlist") else self.data.get("sites", [])
+            known = [marketplaces.BY_SITE[s] for s in sites if s in marketplaces.BY_SITE]
+            region = self.region or (known[0].region if known else "")
             new = StoreCreateForm(
                 {
                     "nickname": self.data.get("nickname", ""),
-                    "region": self.region,
-                    "sites": self.data.getlist("sites")
-                    if hasattr(self.data, "getlist")
-                    else self.data.get("sites", []),
+                    "region": region,
+                    "sites": sites,
                     "initial_order_date": self.data.get("initial_order_date", ""),
                 },
                 tenant=self.tenant,
@@ -60,5 +63,5 @@ class AppstoreForm(forms.Form):
                     for e in errors:
                         self.add_error(field if field in self.fields else None, e)
             else:
-                cleaned["new_store"] = {k: v for k, v in new.cleaned_data.items() if k != "region"}
+                cleaned["new_store"] = dict(new.cleaned_data)
         return cleaned

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
+from amazon import marketplaces
 from authorizations import crypto
 from stores.models import Store
 
@@ -103,14 +104,42 @@ class Authorization(models.Model):
 
     @property
     def matching_profiles(self) -> list[dict[str, object]]:
-        """Ads profiles of the store's sites."""
+        """Ads profiles the store can use: the seller's own profiles in the store's sites."""
+        return [p for p in self._store_site_profiles() if not self.profile_problem(p)]
+
+    @property
+    def unusable_profiles(self) -> list[dict[str, object]]:
+        """Profiles of the store's sites that the store cannot use, each with `reason` (agency, vendor, other
+        seller)."""
+        return [
+            {**p, "reason": problem} for p in self._store_site_profiles() if (problem := self.profile_problem(p))
+        ]
+
+    def _store_site_profiles(self) -> list[dict[str, object]]:
         ids = set(self.store.marketplace_ids)
         return [p for p in self.ads_profiles if p.get("marketplace_id") in ids]
 
+    def profile_problem(self, profile: dict[str, object]) -> str:
+        """Why a profile cannot serve this store ("" if it can).
+
+        Amazon Ads profiles carry accountInfo.type seller, vendor or agency (Ads API reference, Profiles); this
+        portal connects seller accounts, so only seller profiles of the store's own seller are usable.
+        """
+        kind = profile.get("account_type")
+        if kind == "agency":
+            return str(_("an agency account, not the seller's own advertising account"))
+        if kind == "vendor":
+            return str(_("a vendor account; this portal connects seller accounts"))
+        if kind != "seller":
+            return str(_("not a seller account"))
+        seller = self.store.selling_partner_id
+        if seller and profile.get("account_id") != seller:
+            return str(_("belongs to another seller account than this store's"))
+        return ""
+
     @property
     def sites_without_profile(self) -> list[str]:
-        have = {p.get("marketplace_id") for p in self.ads_profiles}
-        from amazon import marketplaces
+        have = {p.get("marketplace_id") for p in self.matching_profiles}
 
         return [s for s in self.store.ordered_sites if marketplaces.BY_SITE[s].marketplace_id not in have]
 

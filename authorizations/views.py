@@ -415,7 +415,7 @@ def _appstore_context(
         return req, membership, []
     stores = list(
         Store.objects.active()
-        .filter(tenant=membership.tenant, region=req.region)
+        .filter(tenant=membership.tenant, **({"region": req.region} if req.region else {}))
         .filter(Q(selling_partner_id=req.selling_partner_id) | Q(selling_partner_id=""))
         .order_by("-selling_partner_id", "nickname")
     )
@@ -425,7 +425,7 @@ def _appstore_context(
 def _appstore_blocked(req: appstore.AppstoreRequest, membership: Membership) -> str:
     other = (
         Store.objects.active()
-        .filter(selling_partner_id=req.selling_partner_id, region=req.region)
+        .filter(selling_partner_id=req.selling_partner_id, **({"region": req.region} if req.region else {}))
         .exclude(tenant=membership.tenant)
     )
     if other.exists():
@@ -476,7 +476,7 @@ def appstore_confirm(request: HttpRequest) -> HttpResponse:
         ctx = {"req": req, "form": form, "blocked": "", "capability": Capability(req.capability)}
         return render(request, "authorizations/appstore.html", ctx, status=400)
     if form.cleaned_data["store"] == "new":
-        store = create_store(request, membership, region=req.region, **form.cleaned_data["new_store"])
+        store = create_store(request, membership, **form.cleaned_data["new_store"])
     else:
         store = next(s for s in stores if str(s.code) == form.cleaned_data["store"])
     attempt = flow.start_attempt(request, store, req.capability, appstore_request=req)

@@ -298,26 +298,51 @@ AMAZON_ENDPOINTS = {
     "NA": {
         "sp_api": env.str("AMAZON_NA_SP_API", default="https://sellingpartnerapi-na.amazon.com"),
         "lwa_authorize": env.str("AMAZON_NA_LWA_AUTHORIZE", default="https://www.amazon.com/ap/oa"),
-        "lwa_token": env.str("AMAZON_NA_LWA_TOKEN", default="https://api.amazon.com/auth/o2/token"),
+        # Amazon Ads' token host of the region (Ads API docs, "Retrieve access and refresh tokens"); the older
+        # name AMAZON_NA_LWA_TOKEN is still read.
+        "ads_token": env.str(
+            "AMAZON_NA_ADS_LWA_TOKEN",
+            default=env.str("AMAZON_NA_LWA_TOKEN", default="https://api.amazon.com/auth/o2/token"),
+        ),
         "ads_api": env.str("AMAZON_NA_ADS_API", default="https://advertising-api.amazon.com"),
     },
     "EU": {
         "sp_api": env.str("AMAZON_EU_SP_API", default="https://sellingpartnerapi-eu.amazon.com"),
         "lwa_authorize": env.str("AMAZON_EU_LWA_AUTHORIZE", default="https://eu.account.amazon.com/ap/oa"),
-        "lwa_token": env.str("AMAZON_EU_LWA_TOKEN", default="https://api.amazon.co.uk/auth/o2/token"),
+        # Amazon Ads' token host of the region (Ads API docs, "Retrieve access and refresh tokens"); the older
+        # name AMAZON_EU_LWA_TOKEN is still read.
+        "ads_token": env.str(
+            "AMAZON_EU_ADS_LWA_TOKEN",
+            default=env.str("AMAZON_EU_LWA_TOKEN", default="https://api.amazon.co.uk/auth/o2/token"),
+        ),
         "ads_api": env.str("AMAZON_EU_ADS_API", default="https://advertising-api-eu.amazon.com"),
     },
     "FE": {
         "sp_api": env.str("AMAZON_FE_SP_API", default="https://sellingpartnerapi-fe.amazon.com"),
         "lwa_authorize": env.str("AMAZON_FE_LWA_AUTHORIZE", default="https://apac.account.amazon.com/ap/oa"),
-        "lwa_token": env.str("AMAZON_FE_LWA_TOKEN", default="https://api.amazon.co.jp/auth/o2/token"),
+        # Amazon Ads' token host of the region (Ads API docs, "Retrieve access and refresh tokens"); the older
+        # name AMAZON_FE_LWA_TOKEN is still read.
+        "ads_token": env.str(
+            "AMAZON_FE_ADS_LWA_TOKEN",
+            default=env.str("AMAZON_FE_LWA_TOKEN", default="https://api.amazon.co.jp/auth/o2/token"),
+        ),
         "ads_api": env.str("AMAZON_FE_ADS_API", default="https://advertising-api-fe.amazon.com"),
     },
 }
+# The SP-API's LWA token endpoint is one host for every region ("Connect to the Selling Partner API").
+AMAZON_SPAPI_LWA_TOKEN = env.str("AMAZON_SPAPI_LWA_TOKEN", default="https://api.amazon.com/auth/o2/token")
 # Seller Central consent host per site comes from amazon/marketplaces.py; this template turns it into a URL.
 AMAZON_SELLER_CENTRAL_URL_TEMPLATE = env.str("AMAZON_SELLER_CENTRAL_URL_TEMPLATE", default="https://{host}")
-# Public base URL of the portal, used for OAuth redirect URIs registered at Amazon. Empty: taken from the request.
+# Public base URL of the portal, used for OAuth redirect URIs registered at Amazon. Amazon compares redirect_uri
+# with the registered https URI exactly ("Website authorization workflow", MD5101 otherwise), so production must
+# name it; only development may take it from the request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+if not DEBUG and not PUBLIC_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        ("PUBLIC_BASE_URL is not set." if not PUBLIC_BASE_URL else "PUBLIC_BASE_URL is not an https URL.")
+        + " It is required when DEBUG is off (production): the portal's https URL, whose /amazon/callback/ and "
+        "/amazon/ads/callback/ are registered at Amazon."
+    )
 
 
 def _amazon_secret(name: str, sandbox_default: str) -> str:

@@ -86,16 +86,22 @@ def token(request: HttpRequest, region: str) -> HttpResponse:
         or not secrets.compare_digest(application.client_secret.encode(), client_secret.encode())
     ):
         return lwa_error("invalid_client", "Client authentication failed", 401)
+    if region != "NA" and application.kind == SandboxApplication.Kind.SP:
+        # SP-API applications get their tokens from https://api.amazon.com/auth/o2/token in every region ("Connect
+        # to the Selling Partner API"); api.amazon.co.uk / api.amazon.co.jp are Amazon Ads' regional hosts. The
+        # sandbox's EU/FE token paths play those Ads hosts and refuse SP-API clients, so a client that sends an
+        # SP-API grant to a regional host fails here instead of in production.
+        return lwa_error("invalid_client", "Client authentication failed", 401)
     at = clock.now()
     try:
         if grant_type == "authorization_code":
             code, redirect_uri = form.get("code", ""), form.get("redirect_uri", "")
             if not code:
                 return lwa_error("invalid_request", "The request is missing a required parameter : code")
-            if not redirect_uri:
-                return lwa_error(
-                    "invalid_request", "The request is missing a required parameter : redirect_uri"
-                )
+            # redirect_uri is optional here: Amazon's own example exchange sends grant_type, code, client_id and
+            # client_secret only (SP-API developer guide, "Step 4: Your application exchanges the LWA
+            # authorization code for a LWA refresh token"), and python-amazon-sp-api sends no redirect_uri. When
+            # it is sent, it must be the one of the consent (services.exchange_code).
             tokens = services.exchange_code(application, code, redirect_uri, at)
         else:
             refresh_token = form.get("refresh_token", "")
@@ -171,4 +177,32 @@ def profiles(request: HttpRequest, region: str) -> HttpResponse:
                     },
                 }
             )
+        result.extend(_agency_profiles(seller))
     return JsonResponse(result, safe=False)
+
+
+def _agency_profiles(seller: Any) -> list[dict[str, Any]]:
+    """/v2/profiles lists every advertiser the Login with Amazon user may manage, not only the seller's own
+    accounts: Amazon Ads' profile model has accountInfo.type "seller", "vendor" or "agency" (Ads API reference,
+    Profiles). Each simulated seller's user also manages one agency account in its first marketplace, so a client
+    that takes every profile as the seller's own is caught."""
+    m = catalog.marketplace(seller.marketplace_ids[0]) if seller.marketplace_ids else None
+    if m is None:
+        return []
+    entity = f"ENTITY{hashlib.sha256(seller.selling_partner_id.encode()).hexdigest()[:12].upper()}"
+    return [
+        {
+            "profileId": profile_id(entity, m.marketplace_id),
+            "countryCode": catalog.country_code(m),
+            "currencyCode": m.currency,
+            "dailyBudget": 999999999.0,
+            "timezone": m.timezone,
+            "accountInfo": {
+                "marketplaceStringId": m.marketplace_id,
+                "id": entity,
+                "type": "agency",
+                "name": f"{seller.name} (agency)",
+                "validPaymentMethod": True,
+            },
+        }
+    ]

@@ -368,7 +368,10 @@ def control_appstore(request: HttpRequest, seller_pk: int, app_pk: int) -> HttpR
     SandboxAppstoreRequest.objects.create(
         amazon_state=amazon_state, seller=seller, application=application, created_at=clock.now()
     )
-    host = catalog.seller_central_host_for_region(seller.region)
+    # Amazon documents amazon_callback_uri on the Appstore's own host: https://amazon.com/apps/authorize/confirm/
+    # <app id> ("Selling Partner Appstore authorization workflow", step 2); the sandbox plays it at sellercentral/
+    # amazon.com/.
+    host = "amazon.com"
     callback = request.build_absolute_uri(
         reverse("sandbox:appstore_confirm", args=[host, application.application_id])
     )

@@ -231,7 +231,7 @@ def exchange_code(application: SandboxApplication, code: str, redirect_uri: str,
         or row.used_at is not None
         or row.expired(at)
         or row.authorization.application_id != application.pk
-        or row.redirect_uri != redirect_uri
+        or (redirect_uri and row.redirect_uri != redirect_uri)
         or row.generation != row.authorization.generation
         or not row.authorization.is_active(at)
     ):

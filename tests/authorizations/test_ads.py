@@ -54,6 +54,23 @@ class AdsTests(FlowTestCase):
         self.assertContains(page, "No advertising profile for: MX")
         self.assertContains(page, "profile")
 
+    def test_agency_profiles_and_other_sellers_profiles_are_shown_as_not_usable_with_the_reason(self) -> None:
+        self.authorize("orders")  # the store learns its seller
+        self.callback(self.amazon_allow(self.begin("ads")))
+        auth = Authorization.objects.get(store=self.store, capability="ads")
+        kinds = {p["account_type"] for p in auth.ads_profiles}
+        self.assertEqual(kinds, {"seller", "agency"})
+        self.assertTrue(all(p["account_type"] == "seller" for p in auth.matching_profiles))
+        self.assertTrue(all(p["account_id"] == self.seller.selling_partner_id for p in auth.matching_profiles))
+        unusable = auth.unusable_profiles
+        self.assertEqual([p["account_type"] for p in unusable], ["agency"])
+        with override("en"):
+            page = self.client.get(reverse("stores:detail", args=[self.store.code]))
+        self.assertContains(page, "an agency account, not the seller")
+        # A seller profile of another seller is not usable either.
+        other = dict(auth.matching_profiles[0], account_id="A0THERSELLER")
+        self.assertIn("another seller account", auth.profile_problem(other))
+
     def test_the_label_names_advertising_beside_authorized(self) -> None:
         self.authorize("orders")
         self.authorize("listings")

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus
-from sandbox.models import SandboxApplication
+from sandbox import api as sandbox_api
+from sandbox.models import SandboxApplication, SandboxSeller
 from stores.models import Store
 from tests.authorizations.helpers import FlowTestCase
 from tests.base import PASSWORD, make_store
@@ -15,12 +16,12 @@ from tests.sandbox_http import SANDBOX_BASE, sandbox_path
 
 
 class AppstoreTests(FlowTestCase):
-    def amazon_starts(self, capability: str = "orders") -> str:
+    def amazon_starts(self, capability: str = "orders", seller: SandboxSeller | None = None) -> str:
         """The seller presses "Authorize" in the (sandbox) Appstore: returns our login URI with Amazon's params."""
         amazon = Client(HTTP_HOST="sandbox.test")  # the sandbox as the test settings reach it
         amazon.get("/sandbox/")  # syncs the sandbox's applications from settings
         app = SandboxApplication.objects.get(application_id__contains=f"sandbox-{capability}")
-        r = amazon.post(reverse("sandbox:control_appstore", args=[self.seller.pk, app.pk]))
+        r = amazon.post(reverse("sandbox:control_appstore", args=[(seller or self.seller).pk, app.pk]))
         self.assertEqual(r.status_code, 302)
         self.assertTrue(r["Location"].startswith(f"/amazon/appstore/{capability}/login/?"))
         return str(r["Location"])
@@ -49,7 +50,7 @@ class AppstoreTests(FlowTestCase):
         self.assertEqual(r.status_code, 302)
         self.assertTrue(
             r["Location"].startswith(
-                f"{SANDBOX_BASE}/sellercentral/sellercentral.amazon.com/apps/authorize/confirm/"
+                f"{SANDBOX_BASE}/sellercentral/amazon.com/apps/authorize/confirm/"
             )
         )
         self.assertIn("amazon_state=", r["Location"])
@@ -64,6 +65,27 @@ class AppstoreTests(FlowTestCase):
             Authorization.objects.get(store=store, capability="orders").status, AuthStatus.AUTHORIZED
         )
         self.assertEqual(AuthorizationAttempt.objects.get(store=store).source, "appstore")
+
+    def test_an_entry_from_amazon_com_lets_the_chosen_sites_decide_the_region_of_a_new_store(self) -> None:
+        # amazon.com (the Appstore's documented callback host) names no region: an EU seller creates a DE store.
+        eu_seller = sandbox_api.create_seller("EU Appstore Seller", "EU", ["A1PA6795UKMFR9"])
+        browser = Client()
+        browser.force_login(self.alice)
+        entry = self.amazon_starts(seller=eu_seller)
+        self.assertIn("amazon_callback_uri=http%3A%2F%2Fsandbox.test%2Fsandbox%2Fsellercentral%2Famazon.com", entry)
+        r = browser.get(entry)
+        page = browser.get(r["Location"])
+        self.assertContains(page, "Germany (DE)")
+        r = browser.post(
+            reverse("authorizations:appstore_confirm"),
+            {"store": "new", "nickname": "DE from the Appstore", "sites": ["DE"], "usual_environment": "on"},
+        )
+        self.assertEqual(r.status_code, 302)
+        done = browser.get(sandbox_path(browser.get(sandbox_path(r["Location"]))["Location"]))
+        store = Store.objects.get(nickname="DE from the Appstore")
+        self.assertEqual((store.region, store.sites), ("EU", ["DE"]))
+        self.assertRedirects(done, reverse("stores:detail", args=[store.code]), fetch_redirect_response=False)
+        self.assertEqual(Authorization.objects.get(store=store, capability="orders").status, AuthStatus.AUTHORIZED)
 
     def test_reauthorization_from_manage_your_apps_renews_an_existing_store(self) -> None:
         self.authorize("orders")
@@ -113,6 +135,9 @@ class AppstoreTests(FlowTestCase):
             self.assertEqual(
                 region_of_callback("https://sellercentral-europe.amazon.com/apps/authorize/confirm/a", "a"), "EU"
             )
+            # The Appstore's own host, as Amazon documents amazon_callback_uri; it names no region.
+            self.assertEqual(region_of_callback("https://amazon.com/apps/authorize/confirm/a", "a"), "")
+            self.assertEqual(region_of_callback("https://www.amazon.com/apps/authorize/confirm/a", "a"), "")
             for bad in (
                 "http://sellercentral.amazon.com/apps/authorize/confirm/a",
                 "https://sellercentral.amazon.com.evil.example/apps/authorize/confirm/a",
@@ -123,6 +148,10 @@ class AppstoreTests(FlowTestCase):
                 "https://sellercentral.amazon.com:abc/apps/authorize/confirm/a",
                 "https://sellercentral.amazon.com:443/apps/authorize/confirm/a",
                 "https://sellercentral.amazon.com/x",
+                "https://amazon.com.evil.example/apps/authorize/confirm/a",
+                "https://evilamazon.com/apps/authorize/confirm/a",
+                "https://amazon.com@evil.example/apps/authorize/confirm/a",
+                "https://amazon.com/apps/authorize/confirm/a?x=1#frag",
             ):
                 with self.subTest(uri=bad):
                     self.assertIsNone(region_of_callback(bad, "a"))

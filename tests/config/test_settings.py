@@ -47,6 +47,7 @@ PROD = {
     "SPAPI_LISTINGS_CLIENT_SECRET": "c",
     "ADS_CLIENT_ID": "d",
     "ADS_CLIENT_SECRET": "e",
+    "PUBLIC_BASE_URL": "https://portal.example.com",
 }
 
 
@@ -56,7 +57,7 @@ def test_production_settings_with_every_secret_pass_the_checks() -> None:
 
 
 def test_production_refuses_to_start_without_each_required_secret() -> None:
-    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "TOKEN_ENCRYPTION_KEYS"):
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "TOKEN_ENCRYPTION_KEYS", "PUBLIC_BASE_URL"):
         env = dict(PROD)
         env.pop(name)
         r = run_check(**env)
@@ -83,3 +84,9 @@ def test_the_sandbox_in_production_needs_an_explicit_allowance() -> None:
 def test_development_starts_with_no_secrets_set() -> None:
     r = run_check(DEBUG="true")
     assert r.returncode == 0, r.stderr
+
+
+def test_production_refuses_an_http_public_base_url() -> None:
+    r = run_check(**{**PROD, "PUBLIC_BASE_URL": "http://portal.example.com"})
+    assert r.returncode != 0
+    assert "PUBLIC_BASE_URL" in r.stderr

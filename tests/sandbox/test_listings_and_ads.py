@@ -155,7 +155,7 @@ class AdsProfilesTests(TestCase):
     def test_one_profile_per_participating_marketplace(self) -> None:
         response = self.profiles()
         self.assertEqual(response.status_code, 200)
-        profiles = response.json()
+        profiles = [p for p in response.json() if p["accountInfo"]["type"] == "seller"]
         self.assertEqual([p["accountInfo"]["marketplaceStringId"] for p in profiles], [US, CA])
         us = profiles[0]
         self.assertIsInstance(us["profileId"], int)
@@ -167,6 +167,11 @@ class AdsProfilesTests(TestCase):
         self.assertEqual(us["accountInfo"]["type"], "seller")
         self.assertEqual(us["accountInfo"]["name"], "Ads Seller")
         self.assertTrue(us["accountInfo"]["validPaymentMethod"])
+
+    def test_the_user_also_manages_an_agency_account_as_amazon_ads_lists_it(self) -> None:
+        agency = [p for p in self.profiles().json() if p["accountInfo"]["type"] != "seller"]
+        self.assertEqual([p["accountInfo"]["type"] for p in agency], ["agency"])
+        self.assertNotEqual(agency[0]["accountInfo"]["id"], self.seller.selling_partner_id)
 
     def test_profile_ids_are_stable(self) -> None:
         self.assertEqual(self.profiles().json(), self.profiles().json())

@@ -106,7 +106,7 @@ class AuthorizationCodeGrantTests(TestCase):
         app = orders_app()
         with sandbox_http():
             response = requests.post(
-                f"{SANDBOX_BASE}/eu/auth/o2/token",
+                f"{SANDBOX_BASE}/na/auth/o2/token",
                 data={
                     "grant_type": "authorization_code",
                     "code": self.code,
@@ -118,6 +118,25 @@ class AuthorizationCodeGrantTests(TestCase):
             )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["token_type"], "bearer")
+
+    def test_the_regional_ads_token_hosts_refuse_sp_api_applications(self) -> None:
+        # SP-API tokens come from api.amazon.com for every region; EU/FE token paths play Amazon Ads' hosts.
+        app = orders_app()
+        for region in ("eu", "fe"):
+            with self.subTest(region=region), sandbox_http():
+                response = requests.post(
+                    f"{SANDBOX_BASE}/{region}/auth/o2/token",
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": self.code,
+                        "redirect_uri": CALLBACK,
+                        "client_id": app["client_id"],
+                        "client_secret": app["client_secret"],
+                    },
+                    timeout=5,
+                )
+                self.assertEqual(response.status_code, 401)
+                self.assertEqual(response.json()["error"], "invalid_client")
 
 
 class RefreshTokenGrantTests(TestCase):

@@ -472,6 +472,7 @@ def settings_in_subprocess(code: str, **env: str) -> subprocess.CompletedProcess
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "SECRET_KEY": "x" * 60,
             "ALLOWED_HOSTS": "portal.example.com",
+            "PUBLIC_BASE_URL": "https://portal.example.com",
             "TOKEN_ENCRYPTION_KEYS": "ZGV2LW9ubHktaW5zZWN1cmUtZmVybmV0LWtleS0zMmI=",
             **env,
         }
