@@ -234,6 +234,12 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 SANDBOX_ALLOWED_IN_PRODUCTION = env.bool("SANDBOX_ALLOWED_IN_PRODUCTION", default=False)
 # Where the portal's server side reaches the sandbox (the same process in the demo).
 SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000/sandbox")
+# Origins whose /amazon/callback/ and /amazon/ads/callback/ the sandbox's applications register, as real apps
+# register their redirect URIs at Amazon (the sandbox compares them whole). PUBLIC_BASE_URL and the origin of
+# SANDBOX_BASE_URL are registered too.
+SANDBOX_REDIRECT_BASES: list[str] = env.list(
+    "SANDBOX_REDIRECT_BASES", default=["http://127.0.0.1:8000", "http://localhost:8000"]
+)
 # 0 (frozen) or 0.01 to 10000 virtual seconds per real second: the bounds of sandbox/clock.py (NaN fails both tests).
 # Parsed with float(): env.float drops the letters, so "1e308" would read as 1308.
 try:

@@ -36,7 +36,7 @@ class SandboxApplicationForm(forms.ModelForm):
         model = SandboxApplication
         # Every field but client_secret.
         fields = [
-            "application_id", "kind", "name", "developer", "client_id", "draft", "redirect_paths", "login_path"
+            "application_id", "kind", "name", "developer", "client_id", "draft", "redirect_uris", "login_path"
         ]  # fmt: skip
 
     def clean_new_client_secret(self) -> str:

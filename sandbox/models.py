@@ -53,8 +53,8 @@ class SandboxApplication(models.Model):
     client_id = models.CharField(max_length=200, unique=True)
     client_secret = models.CharField(max_length=200)
     draft = models.BooleanField(default=False)
-    redirect_paths = models.JSONField(
-        default=list, help_text="Registered redirect URI paths (host and port ignored)."
+    redirect_uris = models.JSONField(
+        default=list, help_text="Registered redirect URIs, compared whole (scheme, host, port and path)."
     )
     # The developer's OAuth Login URI (Appstore entry and re-authorization from "Manage your apps").
     login_path = models.CharField(max_length=200, blank=True)

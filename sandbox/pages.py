@@ -52,13 +52,10 @@ MAX_REDIRECT_URI = 2000
 
 
 def _redirect_uri_error(redirect_uri: str, application: SandboxApplication) -> str:
+    """Amazon compares the redirect_uri whole with the registered ones (scheme, host, port, path)."""
     if not redirect_uri:
         return "No redirect_uri was given."
-    try:
-        path = urlsplit(redirect_uri).path if len(redirect_uri) <= MAX_REDIRECT_URI else None
-    except ValueError:  # e.g. "http://[::1/": an unbalanced IPv6 bracket
-        path = None
-    if path not in application.redirect_paths:
+    if len(redirect_uri) > MAX_REDIRECT_URI or redirect_uri not in application.redirect_uris:
         return "The redirect_uri is not one of the application's registered URIs."
     return ""
 
@@ -110,6 +107,9 @@ def consent(request: HttpRequest, host: str) -> HttpResponse:
         return error_page(
             request, "MD1000", "This application is in draft; it can only be authorized with version=beta."
         )
+    # redirect_uri is optional in the consent URL: without it Amazon uses the app's first registered OAuth
+    # Redirect URI (SP-API "Website authorization workflow", step 1 parameters).
+    redirect_uri = redirect_uri or (application.redirect_uris[0] if application.redirect_uris else "")
     redirect_error = _redirect_uri_error(redirect_uri, application)
     if redirect_error:
         return error_page(request, "MD5101", redirect_error)

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +30,26 @@ ADS_SCOPE = "advertising::campaign_management"
 APP_NAMES = {"orders": "Platform Order Loader", "listings": "Platform Inventory Sync"}
 
 
+def registered_uris(path: str) -> list[str]:
+    """The redirect URIs registered for the portal's applications: the demo's and the tests' real ones.
+
+    Amazon compares redirect_uri with the registered OAuth Redirect URIs exactly (website authorization workflow;
+    a mismatch is MD5101), so the sandbox registers whole URIs: those of SANDBOX_REDIRECT_BASES, the portal's
+    PUBLIC_BASE_URL, and the origin the sandbox itself is served from (the portal shares it in the demo and the
+    browser tests).
+    """
+    bases = [*settings.SANDBOX_REDIRECT_BASES, settings.PUBLIC_BASE_URL]
+    sandbox = urlsplit(settings.SANDBOX_BASE_URL)
+    if sandbox.scheme and sandbox.netloc:
+        bases.append(f"{sandbox.scheme}://{sandbox.netloc}")
+    uris: list[str] = []
+    for base in bases:
+        uri = base.rstrip("/") + path if base else ""
+        if uri and uri not in uris:
+            uris.append(uri)
+    return uris
+
+
 def configured_applications() -> list[dict[str, Any]]:
     """The applications the portal is configured with, as sandbox rows should look."""
     apps: list[dict[str, Any]] = []
@@ -44,7 +65,7 @@ def configured_applications() -> list[dict[str, Any]]:
                 "client_id": app["client_id"],
                 "client_secret": app.get("client_secret", ""),
                 "draft": bool(app.get("beta")),
-                "redirect_paths": [SP_CALLBACK_PATH],
+                "redirect_uris": registered_uris(SP_CALLBACK_PATH),
                 "login_path": f"/amazon/appstore/{capability}/login/",
             }
         )
@@ -59,7 +80,7 @@ def configured_applications() -> list[dict[str, Any]]:
                 "client_id": ads["client_id"],
                 "client_secret": ads.get("client_secret", ""),
                 "draft": False,
-                "redirect_paths": [ADS_CALLBACK_PATH],
+                "redirect_uris": registered_uris(ADS_CALLBACK_PATH),
                 "login_path": "",
             }
         )
@@ -218,10 +239,10 @@ def _issue_access_token(auth: SandboxAppAuthorization, at: datetime) -> str:
     return token.token
 
 
-INVALID_CODE = "invalid grant parameter : code"
-INVALID_REFRESH = (
-    "invalid grant parameter : refresh_token. User may have revoked or didn't grant the permission."
-)
+# LWA's own wording, as sellers and developers see it (amzn/selling-partner-api-models issues #1099 for a spent or
+# mismatched code and #921 for a revoked or expired refresh token).
+INVALID_CODE = "The request has an invalid grant parameter : code"
+INVALID_REFRESH = "The request has an invalid grant parameter : refresh_token"
 
 
 def exchange_code(application: SandboxApplication, code: str, redirect_uri: str, at: datetime) -> Tokens:

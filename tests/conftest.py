@@ -11,3 +11,6 @@ def pytest_configure(config: object) -> None:
 
     # Password hashing dominates a test that logs in; MD5 is fine for throwaway test users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Django's test client is the browser at http://testserver: register its callbacks at the sandbox's apps,
+    # as a developer registers each environment's redirect URI at Amazon.
+    settings.SANDBOX_REDIRECT_BASES = [*settings.SANDBOX_REDIRECT_BASES, "http://testserver"]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.test import TestCase, override_settings
 
 from sandbox import api
-from sandbox.models import SandboxAppAuthorization, SandboxAuthCode, SandboxSeller
+from sandbox.models import SandboxAppAuthorization, SandboxApplication, SandboxAuthCode, SandboxSeller
 from tests.sandbox.helpers import (
     ADS_CALLBACK,
     CALLBACK,
@@ -153,17 +153,31 @@ class ConsentPageTests(TestCase):
         self.assertEqual(response.status_code, 400)
         self.assertFalse(SandboxAuthCode.objects.exists())
 
-    def test_only_the_redirect_path_is_compared_so_any_port_works(self) -> None:
-        response = self.client.get(
-            consent_url(orders_app()["app_id"], redirect_uri="http://127.0.0.1:54321/amazon/callback/")
-        )
-        self.assertEqual(response.status_code, 200)
+    def test_the_redirect_uri_is_compared_whole(self) -> None:
+        # Amazon compares redirect_uri with the registered URIs exactly: another port, scheme, host or path is
+        # MD5101 even when the path matches.
+        for uri in (
+            "http://127.0.0.1:54321/amazon/callback/",
+            "https://localhost:8000/amazon/callback/",
+            "http://localhost:8000/amazon/callback",
+            "http://localhost:8000/amazon/callback/?x=1",
+            "http://evil.example:8000/amazon/callback/",
+        ):
+            with self.subTest(uri=uri):
+                response = self.client.get(consent_url(orders_app()["app_id"], redirect_uri=uri))
+                self.assertContains(response, "MD5101", status_code=400)
+        self.assertEqual(self.client.get(consent_url(orders_app()["app_id"])).status_code, 200)
 
-    def test_a_missing_redirect_uri_shows_an_error_page(self) -> None:
+    def test_without_a_redirect_uri_amazon_uses_the_first_registered_one(self) -> None:
+        # redirect_uri is optional in the consent URL (website authorization workflow, step 1).
         url = "/sandbox/sellercentral/sellercentral.amazon.com/apps/authorize/consent?" + urlencode(
             {"application_id": orders_app()["app_id"], "state": "x"}
         )
-        self.assertEqual(self.client.get(url).status_code, 400)
+        self.assertEqual(self.client.get(url).status_code, 200)
+        r = self.client.post(url, {"seller": self.seller.selling_partner_id, "understand": "1", "action": "confirm"})
+        self.assertEqual(r.status_code, 302)
+        first = SandboxApplication.objects.get(application_id=orders_app()["app_id"]).redirect_uris[0]
+        self.assertTrue(r["Location"].startswith(first + "?"), r["Location"])
 
     def test_an_unknown_seller_central_host_is_not_found(self) -> None:
         self.assertEqual(

@@ -130,7 +130,8 @@ class ApplicationsAndDemoTests(TestCase):
         orders = SandboxApplication.objects.get(application_id=orders_app()["app_id"])
         self.assertEqual(orders.name, "Platform Order Loader")
         self.assertEqual(orders.developer, "Distribution Platform (sandbox)")
-        self.assertEqual(orders.redirect_paths, ["/amazon/callback/"])
+        self.assertIn("http://localhost:8000/amazon/callback/", orders.redirect_uris)
+        self.assertIn("http://127.0.0.1:8000/amazon/callback/", orders.redirect_uris)
         names = set(SandboxApplication.objects.values_list("name", flat=True))
         self.assertEqual(names, {"Platform Order Loader", "Platform Inventory Sync", "Platform Advertising"})
 

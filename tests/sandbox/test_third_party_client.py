@@ -46,7 +46,7 @@ from tests.sandbox.helpers import CA, US, confirm_consent, listings_app, new_sel
 
 LWA_HOST = "api.amazon.com"
 SP_HOST = "sellingpartnerapi-na.amazon.com"
-REVOKED = "invalid grant parameter : refresh_token. User may have revoked or didn't grant the permission."
+REVOKED = "The request has an invalid grant parameter : refresh_token"
 
 
 @dataclass

@@ -19,7 +19,7 @@ from tests.sandbox.helpers import (
 )
 from tests.sandbox_http import SANDBOX_BASE, sandbox_http
 
-REVOKED = "invalid grant parameter : refresh_token. User may have revoked or didn't grant the permission."
+REVOKED = "The request has an invalid grant parameter : refresh_token"
 
 
 class AuthorizationCodeGrantTests(TestCase):

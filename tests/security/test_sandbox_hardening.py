@@ -560,7 +560,7 @@ class AdminSecretTests(SandboxTestCase):
             "name": self.app.name,
             "developer": self.app.developer,
             "client_id": self.app.client_id,
-            "redirect_paths": json.dumps(self.app.redirect_paths),
+            "redirect_uris": json.dumps(self.app.redirect_uris),
             "login_path": self.app.login_path,
             **changes,
         }
