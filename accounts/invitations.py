@@ -165,10 +165,7 @@ def invite(
     An existing member gets nothing (None): the caller answers the same either way, so the response never says
     whether an address belongs to a member or to anyone registered.
     """
-    if not actor.can_manage_members:
-        raise PermissionDenied
-    if role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
-        raise PermissionDenied
+    _require_may_offer(actor, role)
     email = email.strip().lower()
     tenant = actor.tenant
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
@@ -183,31 +180,7 @@ def invite(
         "sent_at": now,
         "expires_at": _expiry(),
     }
-    with transaction.atomic():
-        Invitation.objects.filter(
-            tenant=tenant, email=email, status=Invitation.Status.PENDING, expires_at__lte=now
-        ).update(status=Invitation.Status.EXPIRED)
-        invitation = (
-            Invitation.objects.select_for_update()
-            .filter(tenant=tenant, email=email, status=Invitation.Status.PENDING)
-            .first()
-        )
-        if invitation is None:
-            try:
-                with transaction.atomic():
-                    invitation = Invitation.objects.create(tenant=tenant, email=email, **fields)
-                created = True
-            except IntegrityError:  # a concurrent invite of the same address won the race: refresh it
-                invitation = Invitation.objects.select_for_update().get(
-                    tenant=tenant, email=email, status=Invitation.Status.PENDING
-                )
-                created = False
-        else:
-            created = False
-        if not created:
-            for name, value in fields.items():
-                setattr(invitation, name, value)
-            invitation.save(update_fields=list(fields))
+    invitation, created = _save_pending(tenant, email, fields, now)
     log.info(
         "invitation %s to tenant %s %s by user %s (role %s)",
         invitation.code,
@@ -220,12 +193,53 @@ def invite(
     return invitation
 
 
+def _require_may_offer(actor: Membership, role: str) -> None:
+    # Managing members is not enough to hand out the owner role: only an owner may.
+    if not actor.can_manage_members:
+        raise PermissionDenied
+    if role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
+        raise PermissionDenied
+
+
+def _save_pending(
+    tenant: Tenant, email: str, fields: dict[str, Any], now: datetime
+) -> tuple[Invitation, bool]:
+    """The one pending invitation of `email`, created or refreshed with `fields`; and whether it is new."""
+    with transaction.atomic():
+        Invitation.objects.filter(
+            tenant=tenant, email=email, status=Invitation.Status.PENDING, expires_at__lte=now
+        ).update(status=Invitation.Status.EXPIRED)
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(tenant=tenant, email=email, status=Invitation.Status.PENDING)
+            .first()
+        )
+        created = False
+        if invitation is None:
+            invitation, created = _create_pending(tenant, email, fields)
+        if not created:
+            for name, value in fields.items():
+                setattr(invitation, name, value)
+            invitation.save(update_fields=list(fields))
+    return invitation, created
+
+
+def _create_pending(tenant: Tenant, email: str, fields: dict[str, Any]) -> tuple[Invitation, bool]:
+    try:
+        with transaction.atomic():
+            return Invitation.objects.create(tenant=tenant, email=email, **fields), True
+    except IntegrityError:  # a concurrent invite of the same address won the race: refresh it
+        pending = Invitation.objects.select_for_update().get(
+            tenant=tenant, email=email, status=Invitation.Status.PENDING
+        )
+        return pending, False
+
+
 def resend(invitation: Invitation, actor: Membership, *, request: HttpRequest | None = None) -> Invitation:
     """A new link (new token, new expiry) for a pending invitation; the previous link stops working."""
-    if not actor.can_manage_members or invitation.tenant_id != actor.tenant_id:
+    if invitation.tenant_id != actor.tenant_id:
         raise PermissionDenied
-    if invitation.role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
-        raise PermissionDenied
+    _require_may_offer(actor, invitation.role)
     token = new_token()
     now = timezone.now()
     expires_at = _expiry()

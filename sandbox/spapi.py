@@ -197,22 +197,53 @@ STATUSES = [
 ]
 
 
+SEARCH_BOUNDS = (("createdAfter", "createdBefore"), ("lastUpdatedAfter", "lastUpdatedBefore"))
+MAX_SEARCH_MARKETPLACES = 50
+
+
 def parse_search(request: HttpRequest, call: Call) -> dict[str, Any]:
     """The searchOrders query as a dict of plain values (what a paginationToken carries), validated per the model."""
+    marketplace_ids = _seller_marketplaces(request, call, limit=MAX_SEARCH_MARKETPLACES)
+    window = _search_window(request, call.at)
+    statuses = _list_param(request, "fulfillmentStatuses")
+    for status in statuses:
+        if status not in STATUSES:
+            raise BadRequest(f"Invalid fulfillmentStatuses value: {status}.")
+    return {
+        "marketplaceIds": marketplace_ids,
+        **{name: value.isoformat() if value else None for name, value in window.items()},
+        "statuses": statuses,
+        "max": _max_results(request),
+    }
+
+
+def _seller_marketplaces(request: HttpRequest, call: Call, limit: int | None = None) -> list[str]:
+    """The required marketplaceIds, each one the seller participates in."""
     marketplace_ids = _list_param(request, "marketplaceIds")
     if not marketplace_ids:
         raise BadRequest("marketplaceIds is required.")
-    if len(marketplace_ids) > 50:
-        raise BadRequest("marketplaceIds accepts at most 50 values.")
+    if limit is not None and len(marketplace_ids) > limit:
+        raise BadRequest(f"marketplaceIds accepts at most {limit} values.")
     for marketplace_id in marketplace_ids:
         if marketplace_id not in call.seller.marketplace_ids:
             raise BadRequest(
                 f"Invalid marketplaceId: {marketplace_id}. The seller does not participate in it."
             )
-    created_after = _date_param(request, "createdAfter")
-    created_before = _date_param(request, "createdBefore")
-    updated_after = _date_param(request, "lastUpdatedAfter")
-    updated_before = _date_param(request, "lastUpdatedBefore")
+    return marketplace_ids
+
+
+def _search_window(request: HttpRequest, at: datetime) -> dict[str, datetime | None]:
+    """The four date bounds by parameter name; the model wants upper bounds SETTLE_DELAY before the request."""
+    window = {name: _date_param(request, name) for pair in SEARCH_BOUNDS for name in pair}
+    _require_one_kind(window)
+    for lower, upper in SEARCH_BOUNDS:
+        _check_upper_bound(window, lower, upper, at - SETTLE_DELAY)
+    return window
+
+
+def _require_one_kind(window: dict[str, datetime | None]) -> None:
+    created_after, created_before = window["createdAfter"], window["createdBefore"]
+    updated_after, updated_before = window["lastUpdatedAfter"], window["lastUpdatedBefore"]
     if (created_after is None) == (updated_after is None):
         raise BadRequest("Exactly one of createdAfter and lastUpdatedAfter must be provided.")
     if created_after is not None and (updated_after or updated_before):
@@ -223,21 +254,19 @@ def parse_search(request: HttpRequest, call: Call) -> dict[str, Any]:
         raise BadRequest(
             "If lastUpdatedAfter is provided, neither createdAfter nor createdBefore may be provided."
         )
-    latest = call.at - SETTLE_DELAY
-    for lower, upper, names in (
-        (created_after, created_before, ("createdAfter", "createdBefore")),
-        (updated_after, updated_before, ("lastUpdatedAfter", "lastUpdatedBefore")),
-    ):
-        if upper is None:
-            continue
-        if lower is not None and upper < lower:
-            raise BadRequest(f"{names[1]} must be equal to or after {names[0]}.")
-        if upper > latest:
-            raise BadRequest(f"{names[1]} must be at least two minutes before the time of the request.")
-    statuses = _list_param(request, "fulfillmentStatuses")
-    for status in statuses:
-        if status not in STATUSES:
-            raise BadRequest(f"Invalid fulfillmentStatuses value: {status}.")
+
+
+def _check_upper_bound(window: dict[str, datetime | None], lower: str, upper: str, latest: datetime) -> None:
+    start, end = window[lower], window[upper]
+    if end is None:
+        return
+    if start is not None and end < start:
+        raise BadRequest(f"{upper} must be equal to or after {lower}.")
+    if end > latest:
+        raise BadRequest(f"{upper} must be at least two minutes before the time of the request.")
+
+
+def _max_results(request: HttpRequest) -> int:
     raw_max = request.GET.get("maxResultsPerPage", "100")
     try:
         max_results = int(raw_max)
@@ -245,19 +274,7 @@ def parse_search(request: HttpRequest, call: Call) -> dict[str, Any]:
         raise BadRequest("maxResultsPerPage must be an integer between 1 and 100.") from exc
     if not 1 <= max_results <= 100:
         raise BadRequest("maxResultsPerPage must be an integer between 1 and 100.")
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "marketplaceIds": marketplace_ids,
-        "createdAfter": iso(created_after),
-        "createdBefore": iso(created_before),
-        "lastUpdatedAfter": iso(updated_after),
-        "lastUpdatedBefore": iso(updated_before),
-        "statuses": statuses,
-        "max": max_results,
-    }
+    return max_results
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -396,14 +413,7 @@ def listings_item(request: HttpRequest, call: Call, seller_id: str, sku: str) ->
         raise BadRequest("Access to requested resource is denied.", status=403, code="Unauthorized")
     if len(sku) > MAX_SKU:
         raise BadRequest(f"sku has at most {MAX_SKU} characters.")
-    marketplace_ids = _list_param(request, "marketplaceIds")
-    if not marketplace_ids:
-        raise BadRequest("marketplaceIds is required.")
-    for marketplace_id in marketplace_ids:
-        if marketplace_id not in call.seller.marketplace_ids:
-            raise BadRequest(
-                f"Invalid marketplaceId: {marketplace_id}. The seller does not participate in it."
-            )
+    marketplace_ids = _seller_marketplaces(request, call)
     body = _patch_body(request)
     quantity, issues = _quantity_from(body["patches"])
     submission_id = uuid.uuid4().hex
@@ -438,14 +448,7 @@ def search_listings_items(request: HttpRequest, call: Call, seller_id: str) -> H
         raise BadRequest("Method not allowed.", status=405, code="MethodNotAllowed")
     if seller_id != call.seller.selling_partner_id:
         raise BadRequest("Access to requested resource is denied.", status=403, code="Unauthorized")
-    marketplace_ids = _list_param(request, "marketplaceIds")
-    if not marketplace_ids:
-        raise BadRequest("marketplaceIds is required.")
-    for marketplace_id in marketplace_ids:
-        if marketplace_id not in call.seller.marketplace_ids:
-            raise BadRequest(
-                f"Invalid marketplaceId: {marketplace_id}. The seller does not participate in it."
-            )
+    marketplace_ids = _seller_marketplaces(request, call)
     try:
         page_size = int(request.GET.get("pageSize", "10"))
     except ValueError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,10 +17,10 @@ from django.utils import timezone
 
 from amazon import endpoints
 from amazon import listings as api
-from authorizations import credentials, lifecycle
+from authorizations import credentials
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
-from sync import jobs, ratelimit
+from sync import grants, jobs, ratelimit
 from sync.models import InventoryPush, InventoryPushItem, PlatformStock, SkuMapping
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def push(store_id: int) -> str:
     auth = Authorization.objects.select_related("store").get(
         store_id=store_id, capability=Capability.LISTINGS
     )
-    if not _runnable(auth):
+    if not grants.runnable(auth):
         return "not_authorized"
     todo = changed(auth.store)
     if not todo:
@@ -75,97 +76,125 @@ def push(store_id: int) -> str:
     return run.status
 
 
-def _runnable(auth: Authorization) -> bool:
-    return auth.status == AuthStatus.AUTHORIZED and auth.has_token and auth.store.archived_at is None
+class Halt(Exception):
+    """The push stops before its list is worked through; `error` is the code it stores."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
 
 
-def _token_failed(auth: Authorization, e: credentials.VerificationError) -> tuple[str, str]:
-    if e.reason == "revoked":
-        lifecycle.mark_needs_reauthorization(auth, "revoked")
-    else:
-        jobs.enqueue_inventory_push(
-            auth.store_id, timezone.now() + timedelta(seconds=settings.SYNC_RETRY_BASE_SECONDS)
-        )
-    return InventoryPush.Status.STOPPED, e.reason
+@dataclass
+class Sender:
+    """One pass over a push's queue; the counters of failures in a row decide when it halts."""
+
+    run: InventoryPush
+    grant: grants.Grant
+    base: str
+    deadline: float
+    server_failures: int = 0
+    throttles: int = 0
+
+    @property
+    def store(self) -> Store:
+        return self.grant.auth.store
 
 
 def _send(run: InventoryPush, auth: Authorization, todo: list[tuple[SkuMapping, int]]) -> tuple[str, str]:
     """Push each changed SKU; returns ("", "") when the list was worked through, else (status, error code)."""
-    store = auth.store
-    seller = auth.selling_partner_id or store.selling_partner_id
+    grant = grants.Grant(auth, Capability.LISTINGS, lambda e: _token_refused(auth, e))
     try:
-        token = credentials.access_token_for(store, Capability.LISTINGS, auth.get_refresh_token())
-    except credentials.VerificationError as e:
-        return _token_failed(auth, e)
-    refreshed = True
-    base = endpoints.for_region(store.region).sp_api
-    deadline = time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS
-    server_failures = throttles = 0
-    queue = list(todo)
-    while queue:
-        mapping, quantity = queue[0]
-        auth.refresh_from_db(fields=["status"])
-        if auth.status != AuthStatus.AUTHORIZED:
-            return InventoryPush.Status.STOPPED, "not_authorized"
-        wait = ratelimit.take(seller, Capability.LISTINGS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
-        if wait or time.monotonic() > deadline:
-            jobs.enqueue_inventory_push(store.pk, timezone.now() + timedelta(seconds=wait))
-            return "", ""
-        try:
-            result = api.set_quantity(
-                base,
-                token,
-                seller_id=seller,
-                sku=mapping.seller_sku,
-                marketplace_id=mapping.marketplace_id,
-                quantity=quantity,
-            )
-            refreshed = False
-        except api.ListingsApiError as e:
-            if e.kind == "unauthorized" and not refreshed:
-                # The access token may simply have expired (one hour): retry once with a fresh one.
-                try:
-                    token = credentials.access_token_for(store, Capability.LISTINGS, auth.get_refresh_token())
-                except credentials.VerificationError as ve:
-                    return _token_failed(auth, ve)
-                refreshed = True
-                continue
-            if e.kind == "unauthorized":
-                lifecycle.mark_needs_reauthorization(auth, "unauthorized")
-                return InventoryPush.Status.STOPPED, "unauthorized"
-            if e.kind == "throttled":
-                ratelimit.throttled(seller, Capability.LISTINGS, OPERATION)
-                throttles += 1
-                if throttles <= MAX_QUICK_THROTTLES:
-                    # A lone 429 at 5 requests/s is timing jitter: the emptied bucket spaces the retry.
-                    continue
-                # Repeated 429s mean Amazon wants a real pause, not quick retries.
-                pause = float(settings.SYNC_RETRY_BASE_SECONDS)
-                jobs.enqueue_inventory_push(store.pk, timezone.now() + timedelta(seconds=pause))
-                return InventoryPush.Status.STOPPED, "throttled"
-            queue.pop(0)
-            _item(run, mapping, quantity, InventoryPushItem.Status.FAILED, f"{e.kind}: {e.message}")
-            server_failures = server_failures + 1 if e.kind in ("server_error", "network") else 0
-            if server_failures >= MAX_SERVER_FAILURES:
-                return InventoryPush.Status.STOPPED, e.kind
-            continue
-        queue.pop(0)
-        server_failures = throttles = 0
-        ratelimit.observe_limit(seller, Capability.LISTINGS, OPERATION, result.rate_limit)
-        if result.accepted:
-            _item(run, mapping, quantity, InventoryPushItem.Status.ACCEPTED, "")
-            SkuMapping.objects.filter(pk=mapping.pk).update(
-                pushed_quantity=quantity, pushed_at=timezone.now()
-            )
-        else:
-            _item(
-                run,
-                mapping,
-                quantity,
-                InventoryPushItem.Status.FAILED,
-                "; ".join(result.issues) or result.status,
-            )
+        grant.renew()
+        base = endpoints.for_region(auth.store.region).sp_api
+        sender = Sender(run, grant, base, deadline=time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS)
+        _work_through(sender, list(todo))
+    except Halt as h:
+        return InventoryPush.Status.STOPPED, h.error
     return "", ""
+
+
+def _token_refused(auth: Authorization, e: credentials.VerificationError) -> Halt:
+    if e.reason != "revoked":
+        _retry_later(auth.store_id)
+    return Halt(e.reason)
+
+
+def _retry_later(store_id: int) -> None:
+    jobs.enqueue_inventory_push(
+        store_id, timezone.now() + timedelta(seconds=settings.SYNC_RETRY_BASE_SECONDS)
+    )
+
+
+def _work_through(s: Sender, queue: list[tuple[SkuMapping, int]]) -> None:
+    """Send the queue's SKUs in order until it is empty, the budget is spent, or a Halt."""
+    while queue:
+        s.grant.auth.refresh_from_db(fields=["status"])
+        if s.grant.auth.status != AuthStatus.AUTHORIZED:
+            raise Halt("not_authorized")
+        wait = ratelimit.take(
+            s.grant.seller, Capability.LISTINGS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS
+        )
+        if wait or time.monotonic() > s.deadline:
+            jobs.enqueue_inventory_push(s.store.pk, timezone.now() + timedelta(seconds=wait))
+            return
+        mapping, quantity = queue[0]
+        if _send_one(s, mapping, quantity):
+            queue.pop(0)
+
+
+def _send_one(s: Sender, mapping: SkuMapping, quantity: int) -> bool:
+    """Send one SKU's quantity: True once the SKU is settled (accepted or failed), False to send it again."""
+    try:
+        result = api.set_quantity(
+            s.base,
+            s.grant.token,
+            seller_id=s.grant.seller,
+            sku=mapping.seller_sku,
+            marketplace_id=mapping.marketplace_id,
+            quantity=quantity,
+        )
+    except api.ListingsApiError as e:
+        return _call_failed(s, mapping, quantity, e)
+    s.grant.accepted()
+    s.server_failures = s.throttles = 0
+    ratelimit.observe_limit(s.grant.seller, Capability.LISTINGS, OPERATION, result.rate_limit)
+    _settle(s.run, mapping, quantity, result)
+    return True
+
+
+def _settle(run: InventoryPush, mapping: SkuMapping, quantity: int, result: api.PatchResult) -> None:
+    if result.accepted:
+        _item(run, mapping, quantity, InventoryPushItem.Status.ACCEPTED, "")
+        SkuMapping.objects.filter(pk=mapping.pk).update(pushed_quantity=quantity, pushed_at=timezone.now())
+    else:
+        error = "; ".join(result.issues) or result.status
+        _item(run, mapping, quantity, InventoryPushItem.Status.FAILED, error)
+
+
+def _call_failed(s: Sender, mapping: SkuMapping, quantity: int, e: api.ListingsApiError) -> bool:
+    """Like _send_one's answer: False to send the SKU again, True once it is recorded as failed."""
+    if e.kind == "unauthorized":
+        if s.grant.retry_after_403():
+            return False
+        raise Halt("unauthorized")
+    if e.kind == "throttled":
+        _throttled(s)
+        return False
+    _item(s.run, mapping, quantity, InventoryPushItem.Status.FAILED, f"{e.kind}: {e.message}")
+    s.server_failures = s.server_failures + 1 if e.kind in ("server_error", "network") else 0
+    if s.server_failures >= MAX_SERVER_FAILURES:
+        raise Halt(e.kind)
+    return True
+
+
+def _throttled(s: Sender) -> None:
+    ratelimit.throttled(s.grant.seller, Capability.LISTINGS, OPERATION)
+    s.throttles += 1
+    if s.throttles > MAX_QUICK_THROTTLES:
+        # Repeated 429s mean Amazon wants a real pause, not quick retries.
+        _retry_later(s.store.pk)
+        raise Halt("throttled")
+    # A lone 429 at 5 requests/s is timing jitter: the emptied bucket spaces the retry.
 
 
 def _item(run: InventoryPush, mapping: SkuMapping, quantity: int, status: str, error: str) -> None:

@@ -10,13 +10,13 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 
-def _later(func: str, store_id: int, name: str, at: datetime) -> None:
-    # One pending resume per store and job: re-enqueueing moves it instead of piling up schedules.
+def _later(func: str, args: tuple[int | None, ...], name: str, at: datetime) -> None:
+    # One pending resume per name: re-enqueueing moves it instead of piling up schedules.
     Schedule.objects.update_or_create(
         name=name,
         defaults={
             "func": func,
-            "args": repr((store_id,)),
+            "args": repr(args),
             "schedule_type": Schedule.ONCE,
             "repeats": -1,
             "next_run": at,
@@ -37,7 +37,7 @@ def _enqueue(func: str, store_id: int, name: str, at: datetime | None) -> None:
         if at is None or at <= timezone.now() + timedelta(seconds=1):
             async_task(func, store_id, group=name, task_name=f"{name}-{timezone.now():%Y%m%d%H%M%S%f}")
         else:
-            _later(func, store_id, f"{name}-resume", at)
+            _later(func, (store_id,), f"{name}-resume", at)
 
     transaction.on_commit(send)
 
@@ -47,15 +47,7 @@ def enqueue_recheck(store_id: int, item_id: int | None = None, at: datetime | No
         if at is None:
             async_task("sync.tasks.recheck_store", store_id, item_id, group=f"recheck-{store_id}")
         else:
-            Schedule.objects.update_or_create(
-                name=f"recheck-{store_id}-{item_id or 0}-resume",
-                defaults={
-                    "func": "sync.tasks.recheck_store",
-                    "args": repr((store_id, item_id)),
-                    "schedule_type": Schedule.ONCE,
-                    "repeats": -1,
-                    "next_run": at,
-                },
-            )
+            name = f"recheck-{store_id}-{item_id or 0}-resume"
+            _later("sync.tasks.recheck_store", (store_id, item_id), name, at)
 
     transaction.on_commit(send)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,10 +27,10 @@ from django.utils import timezone
 
 from amazon import endpoints
 from amazon import orders as api
-from authorizations import credentials, lifecycle
+from authorizations import credentials
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
-from sync import jobs, ratelimit
+from sync import grants, jobs, ratelimit
 from sync.models import Order, OrderItem, OrderSync, local_time
 
 log = logging.getLogger(__name__)
@@ -70,10 +70,6 @@ def prepare(auth: Authorization) -> OrderSync:
     return state
 
 
-def runnable(auth: Authorization) -> bool:
-    return auth.status == AuthStatus.AUTHORIZED and auth.has_token and auth.store.archived_at is None
-
-
 def _authorization(store_id: int) -> Authorization:
     return Authorization.objects.select_related("store").get(store_id=store_id, capability=Capability.ORDERS)
 
@@ -104,11 +100,14 @@ class Run:
     state: OrderSync
     auth: Authorization
     worker: str
-    access_token: str = ""
+    grant: grants.Grant = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.grant = grants.Grant(self.auth, Capability.ORDERS, lambda e: _token_refused(self, e))
 
     @property
     def seller(self) -> str:
-        return self.auth.selling_partner_id or self.auth.store.selling_partner_id
+        return self.grant.seller
 
 
 def run(store_id: int) -> str:
@@ -119,7 +118,7 @@ def run(store_id: int) -> str:
         return "busy_or_not_due"
     try:
         auth = _authorization(store_id)
-        if not runnable(auth):
+        if not grants.runnable(auth):
             return "not_authorized"
         return _pages(Run(state, auth, worker))
     except Stop as s:
@@ -133,13 +132,12 @@ def run(store_id: int) -> str:
 
 def _pages(r: Run) -> str:
     deadline = time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS
-    r.access_token = _access_token(r)
-    refreshed = True
+    r.grant.renew()
     while True:
         # Jobs run only while authorized: a disable, revoke or archive stops the job at the next page.
         r.auth.refresh_from_db(fields=["status", "refresh_token_encrypted"])
         r.auth.store.refresh_from_db(fields=["archived_at"])
-        if not runnable(r.auth):
+        if not grants.runnable(r.auth):
             return "not_authorized"
         wait = ratelimit.take(r.seller, Capability.ORDERS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
         if wait:
@@ -148,14 +146,10 @@ def _pages(r: Run) -> str:
         try:
             page = _fetch(r)
         except api.OrdersApiError as e:
-            if e.kind == "unauthorized" and not refreshed:
-                # Access tokens live an hour and a long backfill outlives them: only a 403 with a fresh token
-                # means the authorization itself is gone.
-                r.access_token = _access_token(r)
-                refreshed = True
+            if e.kind == "unauthorized" and r.grant.retry_after_403():
                 continue
             return _failed(r, e)
-        refreshed = False
+        r.grant.accepted()
         ratelimit.observe_limit(r.seller, Capability.ORDERS, OPERATION, page.rate_limit)
         if _store_page(r, page):
             return "done"
@@ -165,15 +159,12 @@ def _pages(r: Run) -> str:
             return "continues"
 
 
-def _access_token(r: Run) -> str:
-    try:
-        return credentials.access_token_for(r.auth.store, Capability.ORDERS, r.auth.get_refresh_token())
-    except credentials.VerificationError as e:
-        if e.reason == "revoked":
-            _stop_authorization(r, "revoked")
-            raise Stop("needs_reauthorization") from e
-        _transient(r.state, e.reason, e.detail)
-        raise Stop("failed") from e
+def _token_refused(r: Run, e: credentials.VerificationError) -> Stop:
+    if e.reason == "revoked":
+        _record(r.state, "revoked", "")
+        return Stop("needs_reauthorization")
+    _transient(r.state, e.reason, e.detail)
+    return Stop("failed")
 
 
 def _fetch(r: Run) -> api.Page:
@@ -188,7 +179,7 @@ def _fetch(r: Run) -> api.Page:
 
     return api.search_orders(
         base,
-        r.access_token,
+        r.grant.token,
         marketplace_ids=r.auth.store.marketplace_ids,
         created_after=at("createdAfter"),
         created_before=at("createdBefore"),
@@ -266,61 +257,83 @@ def upsert(store: Store, orders: list[api.Order]) -> int:
     """Insert or update by (store, amazon_order_id); a copy older than the stored one is skipped."""
     if not orders:
         return 0
+    fresh = _newer_than_stored(store, _latest_copies(orders))
+    if not fresh:
+        return 0
+    ids = _save_orders(store, fresh)
+    _save_items(ids, fresh)
+    return len(fresh)
+
+
+def _latest_copies(orders: list[api.Order]) -> dict[str, api.Order]:
+    # Overlapping queries can return one order more than once: only its latest copy may be stored.
     latest: dict[str, api.Order] = {}
     for o in orders:
         if o.order_id not in latest or o.last_updated >= latest[o.order_id].last_updated:
             latest[o.order_id] = o
+    return latest
+
+
+def _newer_than_stored(store: Store, latest: dict[str, api.Order]) -> list[api.Order]:
     stored = dict(
         Order.objects.filter(store=store, amazon_order_id__in=list(latest)).values_list(
             "amazon_order_id", "last_updated"
         )
     )
-    fresh = [o for o in latest.values() if o.order_id not in stored or o.last_updated >= stored[o.order_id]]
-    if not fresh:
-        return 0
+    return [o for o in latest.values() if o.order_id not in stored or o.last_updated >= stored[o.order_id]]
+
+
+ORDER_UPDATE_FIELDS = [
+    "marketplace_id",
+    "purchase_date",
+    "purchase_date_local",
+    "purchase_day_local",
+    "status",
+    "total_amount",
+    "currency",
+    "last_updated",
+    "raw",
+    "updated_at",
+]
+
+
+def _order_row(store: Store, o: api.Order, now: datetime) -> Order:
+    local = local_time(o.created, o.marketplace_id, store.timezone)
+    return Order(
+        store=store,
+        amazon_order_id=o.order_id,
+        marketplace_id=o.marketplace_id,
+        purchase_date=o.created,
+        purchase_date_local=local.isoformat(timespec="seconds"),
+        purchase_day_local=local.date(),
+        status=o.status,
+        total_amount=o.total,
+        currency=o.currency,
+        last_updated=o.last_updated,
+        raw=o.raw if settings.ORDER_SYNC_KEEP_RAW else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _save_orders(store: Store, fresh: list[api.Order]) -> dict[str, int]:
+    """Upsert the orders; returns their primary keys by Amazon order id."""
     now = timezone.now()
-    rows = []
-    for o in fresh:
-        local = local_time(o.created, o.marketplace_id, store.timezone)
-        rows.append(
-            Order(
-                store=store,
-                amazon_order_id=o.order_id,
-                marketplace_id=o.marketplace_id,
-                purchase_date=o.created,
-                purchase_date_local=local.isoformat(timespec="seconds"),
-                purchase_day_local=local.date(),
-                status=o.status,
-                total_amount=o.total,
-                currency=o.currency,
-                last_updated=o.last_updated,
-                raw=o.raw if settings.ORDER_SYNC_KEEP_RAW else None,
-                created_at=now,
-                updated_at=now,
-            )
-        )
     Order.objects.bulk_create(
-        rows,
+        [_order_row(store, o, now) for o in fresh],
         update_conflicts=True,
         unique_fields=["store", "amazon_order_id"],
-        update_fields=[
-            "marketplace_id",
-            "purchase_date",
-            "purchase_date_local",
-            "purchase_day_local",
-            "status",
-            "total_amount",
-            "currency",
-            "last_updated",
-            "raw",
-            "updated_at",
-        ],
+        update_fields=ORDER_UPDATE_FIELDS,
     )
-    ids = dict(
+    return dict(
         Order.objects.filter(store=store, amazon_order_id__in=[o.order_id for o in fresh]).values_list(
             "amazon_order_id", "pk"
         )
     )
+
+
+def _save_items(ids: dict[str, int], fresh: list[api.Order]) -> None:
+    """Upsert the orders' items and drop those Amazon no longer lists (a changed order may lose lines)."""
     items = [
         OrderItem(
             order_id=ids[o.order_id],
@@ -344,7 +357,6 @@ def upsert(store: Store, orders: list[api.Order]) -> int:
     for o in fresh:
         keep |= Q(order_id=ids[o.order_id], order_item_id__in=[i.order_item_id for i in o.items])
     OrderItem.objects.filter(order_id__in=ids.values()).exclude(keep).delete()
-    return len(fresh)
 
 
 # --- failures ------------------------------------------------------------------------------------------------
@@ -358,7 +370,8 @@ def _failed(r: Run, e: api.OrdersApiError) -> str:
         _reschedule(s, wait)
         return "throttled"
     if e.kind == "unauthorized":
-        _stop_authorization(r, "unauthorized")
+        # The grant has already marked the authorization: a fresh token was refused too.
+        _record(s, "unauthorized", "")
         return "needs_reauthorization"
     if e.kind == "invalid" and s.pagination_token:
         # The token expired (24 hours) or was refused: restart the query from the last stored order.
@@ -366,11 +379,6 @@ def _failed(r: Run, e: api.OrdersApiError) -> str:
         s.query, s.pagination_token = {}, ""
     _transient(s, e.kind, e.message)
     return "failed"
-
-
-def _stop_authorization(r: Run, reason: str) -> None:
-    lifecycle.mark_needs_reauthorization(r.auth, reason)
-    _record(r.state, reason, "")
 
 
 def _record(s: OrderSync, code: str, detail: str) -> None:

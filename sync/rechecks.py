@@ -15,7 +15,7 @@ from authorizations import recheck
 from authorizations.models import Authorization, AuthStatus
 from authorizations.reasons import describe
 from stores.models import Store
-from sync import jobs, ratelimit
+from sync import grants, jobs, ratelimit
 from sync.models import RecheckBatch, RecheckItem
 
 CHECKED = (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION)
@@ -39,7 +39,7 @@ def recheck_store(store_id: int, item_id: int | None = None) -> str:
         if auth.capability in results:
             continue  # checked by an earlier delivery of this task
         if auth.is_spapi:
-            seller = auth.selling_partner_id or auth.store.selling_partner_id
+            seller = grants.seller_id(auth)
             wait = ratelimit.take(seller, auth.capability, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
             if wait:
                 _save_partial(item, results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -53,7 +54,7 @@ class Filters:
             region=pick("region", marketplaces.REGION_CODES),
             capability=pick("capability", Capability.values),
             cap_status=pick("cap_status", AuthStatus.values),
-            tenant=tenant if _is_uuid(tenant) else "",
+            tenant=tenant if is_uuid(tenant) else "",
             archived=data.get("archived") == "1",
         )
 
@@ -107,9 +108,7 @@ class Filters:
         return bool(self.as_query())
 
 
-def _is_uuid(value: str) -> bool:
-    import uuid
-
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:

@@ -18,7 +18,7 @@ from stores.models import CombinedStatus, Store
 from sync import csvio, inventory, jobs, rechecks
 from sync.forms import CsvUploadForm, SkuMappingForm
 from sync.models import InventoryPush, Order, PlatformStock, RecheckBatch, RecheckItem, SkuMapping
-from sync.staff import Filters, staff_required, stores_for
+from sync.staff import Filters, is_uuid, staff_required, stores_for
 
 # --- orders --------------------------------------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ def staff_recheck(request: HttpRequest) -> HttpResponse:
         description = f"all matching: {filters.describe()}"
     else:
         codes = [c for c in request.POST.getlist("store") if c][:1000]
-        stores = Store.objects.filter(code__in=[c for c in codes if _uuid(c)])
+        stores = Store.objects.filter(code__in=[c for c in codes if is_uuid(c)])
         description = f"{len(codes)} selected"
     if not stores.exists():
         messages.warning(request, _("Select at least one store to re-check."))
@@ -176,16 +176,6 @@ def staff_recheck(request: HttpRequest) -> HttpResponse:
     batch = rechecks.start_batch(stores, request.user, description)  # type: ignore[arg-type]
     messages.success(request, _("Re-checking %(n)d stores.") % {"n": batch.total})
     return redirect("sync:staff_batch", code=batch.code)
-
-
-def _uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _staff_url() -> str:

@@ -1,0 +1,64 @@
+"""What every sync job asks of a store's authorization: may it run, whose seller account it acts for, and an
+access token that is renewed on a 403 before the authorization itself is given up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from authorizations import credentials, lifecycle
+from authorizations.models import Authorization, AuthStatus
+
+Refusal = Callable[[credentials.VerificationError], Exception]
+
+
+def runnable(auth: Authorization) -> bool:
+    return auth.status == AuthStatus.AUTHORIZED and auth.has_token and auth.store.archived_at is None
+
+
+def seller_id(auth: Authorization) -> str:
+    # Rate limits and Listings calls are per seller: the grant's own id, else the one the store recorded.
+    return auth.selling_partner_id or auth.store.selling_partner_id
+
+
+class Grant:
+    """The access token of one capability's job.
+
+    Access tokens live an hour and a long job outlives them: a 403 earns one fresh token, and only a 403 with a
+    fresh token means the authorization itself is gone. When LWA refuses a token, `refused` builds the exception
+    that stops the job its own way.
+    """
+
+    def __init__(self, auth: Authorization, capability: str, refused: Refusal) -> None:
+        self.auth = auth
+        self.capability = capability
+        self.refused = refused
+        self.token = ""
+        self.fresh = False
+
+    @property
+    def seller(self) -> str:
+        return seller_id(self.auth)
+
+    def renew(self) -> bool:
+        """Fetch a new access token (always True); raises `refused(...)`, a revoked grant marked first."""
+        try:
+            self.token = credentials.access_token_for(
+                self.auth.store, self.capability, self.auth.get_refresh_token()
+            )
+        except credentials.VerificationError as e:
+            if e.reason == "revoked":
+                lifecycle.mark_needs_reauthorization(self.auth, "revoked")
+            raise self.refused(e) from e
+        self.fresh = True
+        return True
+
+    def accepted(self) -> None:
+        """Amazon took the token: the next 403 may again be a mere expiry."""
+        self.fresh = False
+
+    def retry_after_403(self) -> bool:
+        """True when a renewed token is worth another call; False once the authorization is marked."""
+        if not self.fresh:
+            return self.renew()
+        lifecycle.mark_needs_reauthorization(self.auth, "unauthorized")
+        return False
