@@ -15,4 +15,4 @@ def held_grants(request: HttpRequest) -> dict[str, Any]:
     waiting = holding.waiting(request)
     if not waiting or request.path.startswith("/amazon/finish/"):
         return {}
-    return {"held_grant_url": reverse("authorizations:finish", args=[waiting[0].code])}
+    return {"held_grant_url": reverse("amazon:finish", args=[waiting[0].code])}

@@ -44,7 +44,7 @@ class Grant:
 
 class Credentials:
     capability: str
-    callback_route: str = "authorizations:callback"
+    callback_route: str = "amazon:callback"
 
     def client(self) -> lwa.Client:
         raise NotImplementedError
@@ -135,7 +135,7 @@ class AdsClient(Credentials):
     """The Login with Amazon client of Amazon Ads (scope advertising::campaign_management)."""
 
     capability = Capability.ADS
-    callback_route = "authorizations:ads_callback"
+    callback_route = "amazon:ads_callback"
 
     def client(self) -> lwa.Client:
         app = settings.AMAZON_ADS_APP

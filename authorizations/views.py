@@ -189,7 +189,7 @@ def _callback_response(request: HttpRequest, result: flow.CallbackResult) -> Htt
     attempt = result.attempt
     store = attempt.store
     if result.state == "quarantined":
-        finish = reverse("authorizations:finish", args=[attempt.code])
+        finish = reverse("amazon:finish", args=[attempt.code])
         if flow.may_attach_here(request, attempt):
             # Even a member of the tenant first sees what would be connected, and confirms with a POST.
             response: HttpResponse = redirect(finish)
@@ -292,7 +292,7 @@ def finish(request: HttpRequest, attempt_code: str) -> HttpResponse:
     if isinstance(attempt, HttpResponse):
         return attempt
     if not flow.may_attach_here(request, attempt):
-        return _no_referrer(_quarantine_page(request, reverse("authorizations:finish", args=[attempt.code])))
+        return _no_referrer(_quarantine_page(request, reverse("amazon:finish", args=[attempt.code])))
     ctx = {"attempt": attempt, "store": attempt.store, "tenant": attempt.store.tenant}
     return _no_referrer(render(request, "authorizations/finish.html", ctx))
 
@@ -400,7 +400,7 @@ def appstore_login(request: HttpRequest, capability: str) -> HttpResponse:
             status=400,
         )
     request.session[appstore.SESSION_KEY] = req.as_session()
-    target = reverse("authorizations:appstore_continue")
+    target = reverse("amazon:appstore_continue")
     if not request.user.is_authenticated:
         return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
     return redirect(target)
@@ -470,7 +470,7 @@ def appstore_confirm(request: HttpRequest) -> HttpResponse:
     if blocked:
         if not membership.can_change:
             raise PermissionDenied
-        return redirect("authorizations:appstore_continue")
+        return redirect("amazon:appstore_continue")
     form = AppstoreForm(request.POST, stores=stores, tenant=membership.tenant, region=req.region)
     if not form.is_valid():
         ctx = {"req": req, "form": form, "blocked": "", "capability": Capability(req.capability)}

@@ -41,7 +41,7 @@ def run(quick: bool = False) -> bool:
     bulk_stores(small_tenant, 100, seed=1, prefix="Small")
     staff = User.objects.create_superuser("staff@bench.test", "bench-password-1")
     try:
-        staff_url = reverse("sync:staff_stores")
+        staff_url = reverse("staff:staff_stores")
     except NoReverseMatch:
         staff_url = ""
     rows = []

@@ -15,5 +15,5 @@ class AccountAdapter(DefaultAccountAdapter):
         # (allauth uses this only when the login carried no `next`).
         waiting = holding.waiting(request)
         if waiting:
-            return reverse("authorizations:finish", args=[waiting[0].code])
+            return reverse("amazon:finish", args=[waiting[0].code])
         return super().get_login_redirect_url(request)

@@ -10,9 +10,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("team/", include("accounts.urls")),
+    # Every store URL (its pages, authorizations and background work) lives under stores/.
     path("stores/", include("stores.urls")),
-    path("", include("authorizations.urls")),
-    path("", include("sync.urls")),
+    path("", include("authorizations.amazon_urls")),
+    path("", include("sync.staff_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 

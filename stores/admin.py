@@ -68,7 +68,7 @@ class StoreAdmin(admin.ModelAdmin):
         from sync import rechecks
 
         batch = rechecks.start_batch(queryset, request.user, "admin action", source="admin")  # type: ignore[arg-type]
-        url = reverse("sync:staff_batch", args=[batch.code])
+        url = reverse("staff:staff_batch", args=[batch.code])
         self.message_user(
             request,
             format_html(

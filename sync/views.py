@@ -175,13 +175,13 @@ def staff_recheck(request: HttpRequest) -> HttpResponse:
         return redirect(f"{_staff_url()}?{filters.as_query()}")
     batch = rechecks.start_batch(stores, request.user, description)  # type: ignore[arg-type]
     messages.success(request, _("Re-checking %(n)d stores.") % {"n": batch.total})
-    return redirect("sync:staff_batch", code=batch.code)
+    return redirect("staff:staff_batch", code=batch.code)
 
 
 def _staff_url() -> str:
     from django.urls import reverse
 
-    return reverse("sync:staff_stores")
+    return reverse("staff:staff_stores")
 
 
 @require_GET

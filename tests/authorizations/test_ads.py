@@ -93,7 +93,7 @@ class AdsTests(FlowTestCase):
     def test_an_sp_state_is_refused_on_the_ads_callback(self) -> None:
         attempt = self.begin("orders")
         state = attempt.consent_url.split("state=")[1].split("&")[0]
-        r = self.client.get(reverse("authorizations:ads_callback"), {"state": state, "code": "x"})
+        r = self.client.get(reverse("amazon:ads_callback"), {"state": state, "code": "x"})
         self.assertEqual(r.status_code, 400)
 
     def test_recheck_and_reauthorize_work_for_advertising(self) -> None:

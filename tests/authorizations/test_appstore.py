@@ -27,19 +27,19 @@ class AppstoreTests(FlowTestCase):
         return str(r["Location"])
 
     def login_uri(self, **params: str) -> str:
-        return reverse("authorizations:appstore_login", args=["orders"]) + "?" + urlencode(params)
+        return reverse("amazon:appstore_login", args=["orders"]) + "?" + urlencode(params)
 
     def test_entry_from_the_appstore_creates_a_new_store_and_authorizes_it(self) -> None:
         browser = Client()
         r = browser.get(self.amazon_starts())
         self.assertIn(reverse("account_login"), r["Location"])
         r = browser.post(r["Location"], {"login": "bob@example.org", "password": PASSWORD})
-        self.assertEqual(r["Location"], reverse("authorizations:appstore_continue"))
+        self.assertEqual(r["Location"], reverse("amazon:appstore_continue"))
         page = browser.get(r["Location"])
         self.assertContains(page, self.seller.selling_partner_id)
         self.assertContains(page, "Create a new store")
         r = browser.post(
-            reverse("authorizations:appstore_confirm"),
+            reverse("amazon:appstore_confirm"),
             {
                 "store": "new",
                 "nickname": "From the Appstore",
@@ -77,7 +77,7 @@ class AppstoreTests(FlowTestCase):
         page = browser.get(r["Location"])
         self.assertContains(page, "Germany (DE)")
         r = browser.post(
-            reverse("authorizations:appstore_confirm"),
+            reverse("amazon:appstore_confirm"),
             {"store": "new", "nickname": "DE from the Appstore", "sites": ["DE"], "usual_environment": "on"},
         )
         self.assertEqual(r.status_code, 302)
@@ -100,7 +100,7 @@ class AppstoreTests(FlowTestCase):
         page = browser.get(r["Location"])
         self.assertContains(page, "Main US store")
         r = browser.post(
-            reverse("authorizations:appstore_confirm"),
+            reverse("amazon:appstore_confirm"),
             {"store": str(self.store.code), "usual_environment": "on"},
         )
         amazon = browser.get(sandbox_path(r["Location"]))
@@ -166,10 +166,10 @@ class AppstoreTests(FlowTestCase):
         self.assertContains(page, "already connected to another distributor account")
         self.assertNotContains(page, "Charlie")
         r = browser.post(
-            reverse("authorizations:appstore_confirm"),
+            reverse("amazon:appstore_confirm"),
             {"store": "new", "nickname": "x", "sites": ["US"], "usual_environment": "on"},
         )
-        self.assertEqual(r["Location"], reverse("authorizations:appstore_continue"))
+        self.assertEqual(r["Location"], reverse("amazon:appstore_continue"))
         self.assertFalse(Store.objects.filter(nickname="x").exists())
 
     def test_new_store_fields_are_validated_with_errors_next_to_them(self) -> None:
@@ -177,7 +177,7 @@ class AppstoreTests(FlowTestCase):
         browser.force_login(self.alice)
         browser.get(self.amazon_starts())
         r = browser.post(
-            reverse("authorizations:appstore_confirm"), {"store": "new", "nickname": "", "sites": ["DE"]}
+            reverse("amazon:appstore_confirm"), {"store": "new", "nickname": "", "sites": ["DE"]}
         )
         self.assertEqual(r.status_code, 400)
         self.assertContains(r, 'id="id_nickname_errors"', status_code=400)
@@ -189,7 +189,7 @@ class AppstoreTests(FlowTestCase):
         browser.force_login(self.vera)
         browser.get(self.amazon_starts())
         r = browser.post(
-            reverse("authorizations:appstore_confirm"),
+            reverse("amazon:appstore_confirm"),
             {"store": "new", "nickname": "V", "sites": ["US"], "usual_environment": "on"},
         )
         self.assertEqual(r.status_code, 403)
@@ -199,7 +199,7 @@ class AppstoreTests(FlowTestCase):
         browser.force_login(self.alice)
         browser.get(self.amazon_starts())
         r = browser.post(
-            reverse("authorizations:appstore_confirm"),
+            reverse("amazon:appstore_confirm"),
             {"store": str(self.store.code), "usual_environment": "on"},
         )
         self.assertEqual(browser.get(sandbox_path(r["Location"])).status_code, 302)

@@ -31,7 +31,7 @@ class CodeExchangeFailureTests(BaseTestCase):
 
     def finish(self) -> AuthorizationAttempt:
         r = self.client.get(
-            reverse("authorizations:callback"),
+            reverse("amazon:callback"),
             {"state": self.state, "spapi_oauth_code": "ANxyz", "selling_partner_id": "A2SELLER0000X"},
         )
         self.assertEqual(r.status_code, 302)

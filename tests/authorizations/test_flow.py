@@ -199,11 +199,11 @@ class CallbackFailureTests(FlowTestCase):
 
     def test_an_unknown_state_is_a_clear_400_page(self) -> None:
         r = self.client.get(
-            reverse("authorizations:callback"),
+            reverse("amazon:callback"),
             {"state": "forged", "spapi_oauth_code": "x", "selling_partner_id": "A1"},
         )
         self.assertContains(r, "This authorization link is not valid", status_code=400)
-        r = self.client.get(reverse("authorizations:callback"))
+        r = self.client.get(reverse("amazon:callback"))
         self.assertEqual(r.status_code, 400)
 
     def test_a_reused_state_is_refused(self) -> None:
@@ -300,14 +300,14 @@ class OtherBrowserTests(FlowTestCase):
         self.assertEqual(
             Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.PENDING
         )
-        finish = reverse("authorizations:finish", args=[attempt.code])
+        finish = reverse("amazon:finish", args=[attempt.code])
         login = fresh.post(
             reverse("account_login") + f"?next={finish}", {"login": "bob@example.org", "password": PASSWORD}
         )
         self.assertEqual(login["Location"], finish)
         page = fresh.get(finish)
         self.assertContains(page, "Connect")
-        r = fresh.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        r = fresh.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertRedirects(
             r, reverse("stores:detail", args=[self.store.code]), fetch_redirect_response=False
         )
@@ -325,9 +325,9 @@ class OtherBrowserTests(FlowTestCase):
         r = self.callback(self.amazon_answer(attempt), client=mallory)
         self.assertContains(r, "Log in to finish connecting")
         self.assertNotContains(r, "Main US store")
-        finish = reverse("authorizations:finish", args=[attempt.code])
+        finish = reverse("amazon:finish", args=[attempt.code])
         self.assertContains(mallory.get(finish), "may not connect this store")
-        mallory.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        mallory.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(
             Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.PENDING
         )
@@ -339,7 +339,7 @@ class OtherBrowserTests(FlowTestCase):
         attempt = self.begin()
         victim = Client()
         self.callback(self.amazon_answer(attempt), client=victim)
-        r = self.client.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        r = self.client.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(r.status_code, 400)
         self.assertEqual(
             Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.PENDING
@@ -350,7 +350,7 @@ class OtherBrowserTests(FlowTestCase):
         fresh = Client()
         self.callback(self.amazon_answer(attempt), client=fresh)
         fresh.post(reverse("account_login"), {"login": "vera@example.org", "password": PASSWORD})
-        fresh.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        fresh.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(
             Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.PENDING
         )
@@ -369,7 +369,7 @@ class OtherBrowserTests(FlowTestCase):
             Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.NOT_AUTHORIZED
         )
         fresh.force_login(self.alice)
-        r = fresh.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        r = fresh.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(r.status_code, 400)
 
     def test_another_member_logged_in_elsewhere_must_confirm_what_is_connected(self) -> None:
@@ -377,7 +377,7 @@ class OtherBrowserTests(FlowTestCase):
         phone = Client()
         phone.force_login(self.bob)
         r = self.callback(self.amazon_answer(attempt), client=phone)
-        finish = reverse("authorizations:finish", args=[attempt.code])
+        finish = reverse("amazon:finish", args=[attempt.code])
         self.assertRedirects(r, finish, fetch_redirect_response=False)
         self.assertEqual(
             Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.PENDING
@@ -386,7 +386,7 @@ class OtherBrowserTests(FlowTestCase):
         self.assertContains(page, self.seller.selling_partner_id)
         self.assertContains(page, "Main US store")
         self.assertContains(page, "Alice Trading")
-        phone.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        phone.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(
             Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.AUTHORIZED
         )

@@ -60,7 +60,7 @@ class ForcedMembershipTests(LinkingTestCase):
     def test_a_grant_started_by_the_attacker_does_not_attach_in_the_victim_browser(self) -> None:
         attempt = self.begin(user=self.charlie, store=self.trap)
         r = self.callback(self.amazon_answer(attempt), client=self.victim)
-        finish = reverse("authorizations:finish", args=[attempt.code])
+        finish = reverse("amazon:finish", args=[attempt.code])
         self.assertRedirects(r, finish, fetch_redirect_response=False)
         self.assertEqual(self.status(self.trap), AuthStatus.PENDING)
         self.trap.refresh_from_db()
@@ -76,7 +76,7 @@ class ForcedMembershipTests(LinkingTestCase):
         attempt = self.begin(user=self.charlie, store=self.trap)
         self.callback(self.amazon_answer(attempt), client=self.victim)
         mail.outbox.clear()
-        r = self.victim.post(reverse("authorizations:finish_decline", args=[attempt.code]))
+        r = self.victim.post(reverse("amazon:finish_decline", args=[attempt.code]))
         self.assertEqual(r.status_code, 302)
         attempt.refresh_from_db()
         self.assertEqual((attempt.outcome, attempt.reason), (Outcome.FAILED, "declined"))
@@ -92,7 +92,7 @@ class ForcedMembershipTests(LinkingTestCase):
         # Nothing about the seller who said no reaches the starter.
         self.assertNotContains(page, self.seller.selling_partner_id)
         self.assertNotIn(self.seller.selling_partner_id, mail.outbox[0].body)
-        again = self.victim.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        again = self.victim.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(again.status_code, 400)
         self.assertEqual(self.status(self.trap), AuthStatus.NOT_AUTHORIZED)
 
@@ -100,7 +100,7 @@ class ForcedMembershipTests(LinkingTestCase):
         attempt = self.begin(user=self.charlie, store=self.trap)
         self.callback(self.amazon_answer(attempt), client=self.victim)
         for _ in range(2):
-            self.victim.get(reverse("authorizations:finish", args=[attempt.code]))
+            self.victim.get(reverse("amazon:finish", args=[attempt.code]))
         self.assertEqual(self.status(self.trap), AuthStatus.PENDING)
         attempt.refresh_from_db()
         self.assertEqual(attempt.outcome, Outcome.QUARANTINED)
@@ -110,14 +110,14 @@ class ForcedMembershipTests(LinkingTestCase):
         strict = Client(enforce_csrf_checks=True)
         strict.force_login(self.alice)
         self.callback(self.amazon_answer(attempt), client=strict)
-        r = strict.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        r = strict.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(r.status_code, 403)
         self.assertEqual(self.status(self.trap), AuthStatus.PENDING)
 
     def test_the_grant_is_attached_only_once_a_member_confirms(self) -> None:
         attempt = self.begin(user=self.charlie, store=self.trap)
         self.callback(self.amazon_answer(attempt), client=self.victim)
-        r = self.victim.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        r = self.victim.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(r.status_code, 302)
         self.assertEqual(self.status(self.trap), AuthStatus.AUTHORIZED)
 
@@ -137,9 +137,9 @@ class StarterSessionTests(LinkingTestCase):
         self.callback(self.amazon_answer(attempt), client=holder_browser)
         for other in (self.browser(self.bob), self.client):
             with self.subTest(browser=other):
-                r = other.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+                r = other.post(reverse("amazon:finish_confirm", args=[attempt.code]))
                 self.assertEqual(r.status_code, 400)
-                self.assertEqual(other.get(reverse("authorizations:finish", args=[attempt.code])).status_code, 400)
+                self.assertEqual(other.get(reverse("amazon:finish", args=[attempt.code])).status_code, 400)
         self.assertEqual(self.status(), AuthStatus.PENDING)
 
     def test_a_forged_or_borrowed_holder_cookie_is_refused(self) -> None:
@@ -153,7 +153,7 @@ class StarterSessionTests(LinkingTestCase):
         for value in (json.dumps({str(first.code): "guess"}), cookie):
             mallory = self.browser(self.bob)
             mallory.cookies[holding.COOKIE] = value
-            r = mallory.post(reverse("authorizations:finish_confirm", args=[first.code]))
+            r = mallory.post(reverse("amazon:finish_confirm", args=[first.code]))
             self.assertEqual(r.status_code, 400)
         self.assertEqual(self.status(), AuthStatus.PENDING)
 
@@ -168,10 +168,10 @@ class HeldAcrossLoginTests(LinkingTestCase):
         phone.post(reverse("account_logout"))
         # The header's plain "Log in" link: no `next`.
         login = phone.post(reverse("account_login"), {"login": "bob@example.org", "password": PASSWORD})
-        finish = reverse("authorizations:finish", args=[attempt.code])
+        finish = reverse("amazon:finish", args=[attempt.code])
         self.assertEqual(login["Location"], finish)
         self.assertContains(phone.get(finish), "Main US store")
-        phone.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        phone.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(self.status(), AuthStatus.AUTHORIZED)
 
     def test_pages_show_a_banner_while_a_grant_waits_in_this_browser(self) -> None:
@@ -181,7 +181,7 @@ class HeldAcrossLoginTests(LinkingTestCase):
         phone.force_login(self.bob)
         page = phone.get(reverse("accounts:members"))
         self.assertContains(page, 'data-testid="held-grant-banner"')
-        self.assertContains(page, reverse("authorizations:finish", args=[attempt.code]))
+        self.assertContains(page, reverse("amazon:finish", args=[attempt.code]))
 
     def test_the_finish_page_offers_nothing_after_expiry(self) -> None:
         attempt = self.begin()
@@ -189,12 +189,12 @@ class HeldAcrossLoginTests(LinkingTestCase):
         self.callback(self.amazon_answer(attempt), client=phone)
         phone.force_login(self.bob)
         AuthorizationAttempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-        page = phone.get(reverse("authorizations:finish", args=[attempt.code]))
+        page = phone.get(reverse("amazon:finish", args=[attempt.code]))
         self.assertContains(page, "expired", status_code=400)
         self.assertNotContains(page, "finish-connect", status_code=400)
         attempt.refresh_from_db()
         self.assertEqual((attempt.outcome, attempt.quarantined_token_encrypted), (Outcome.EXPIRED, ""))
-        self.assertEqual(phone.post(reverse("authorizations:finish_confirm", args=[attempt.code])).status_code, 400)
+        self.assertEqual(phone.post(reverse("amazon:finish_confirm", args=[attempt.code])).status_code, 400)
         self.assertEqual(self.status(), AuthStatus.NOT_AUTHORIZED)
 
 

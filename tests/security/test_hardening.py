@@ -32,7 +32,7 @@ class NulByteTests(FlowTestCase):
         self.alice.is_staff = True
         self.alice.save()
         staff.force_login(self.alice)
-        self.assertEqual(staff.get(reverse("sync:staff_stores") + "?q=%00").status_code, 400)
+        self.assertEqual(staff.get(reverse("staff:staff_stores") + "?q=%00").status_code, 400)
 
     def test_a_nul_byte_in_the_callback_is_refused_before_the_code_is_spent(self) -> None:
         attempt = self.begin()

@@ -84,14 +84,14 @@ class ForgedStateTests(OAuthTestCase):
 
     def test_a_forged_state_on_the_advertising_callback_is_refused(self) -> None:
         r = self.client.get(
-            reverse("authorizations:ads_callback"), {"state": secrets.token_urlsafe(32), "code": "ANxyz"}
+            reverse("amazon:ads_callback"), {"state": secrets.token_urlsafe(32), "code": "ANxyz"}
         )
         self.assertEqual(r.status_code, 400)
         self.assertEqual(self.token_calls(), 0)
 
     def test_a_state_of_one_callback_kind_is_refused_on_the_other(self) -> None:
         attempt = self.begin("orders")
-        r = self.client.get(reverse("authorizations:ads_callback"), {"state": state_of(attempt), "code": "x"})
+        r = self.client.get(reverse("amazon:ads_callback"), {"state": state_of(attempt), "code": "x"})
         self.assertEqual(r.status_code, 400)
         attempt.refresh_from_db()
         self.assertEqual(attempt.outcome, Outcome.PENDING)
@@ -185,7 +185,7 @@ class ReplayTests(OAuthTestCase):
             "spapi_oauth_code": code,
             "selling_partner_id": self.seller.selling_partner_id,
         }
-        return reverse("authorizations:callback") + "?" + urlencode(q)
+        return reverse("amazon:callback") + "?" + urlencode(q)
 
 
 class ExpiredStateTests(OAuthTestCase):
@@ -217,7 +217,7 @@ class ForeignTenantTests(OAuthTestCase):
         self.assertEqual(r.status_code, 200)
         self.assertNotContains(r, self.store.nickname)
         self.assertNotContains(r, self.tenant.name)
-        mallory.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        mallory.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(self.status_of(self.store), AuthStatus.PENDING)
         self.assertEqual(self.status_of(charlie_store), AuthStatus.NOT_AUTHORIZED)
         self.store.refresh_from_db()
@@ -235,11 +235,11 @@ class ForeignTenantTests(OAuthTestCase):
         r = self.callback(self.amazon_answer(attempt), client=victim)
         self.assertEqual(r.status_code, 200)
         self.assertNotContains(r, "Charlie", status_code=200)
-        victim.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        victim.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(self.status_of(charlie_store), AuthStatus.PENDING)
         self.assertEqual(self.status_of(self.store), AuthStatus.NOT_AUTHORIZED)
         # The attacker cannot collect the grant held in the victim's browser.
-        r = self.client.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        r = self.client.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(r.status_code, 400)
         self.assertEqual(self.status_of(charlie_store), AuthStatus.PENDING)
 
@@ -248,7 +248,7 @@ class ForeignTenantTests(OAuthTestCase):
         viewer = Client()
         viewer.force_login(self.vera)
         self.callback(self.amazon_answer(attempt), client=viewer)
-        viewer.post(reverse("authorizations:finish_confirm", args=[attempt.code]))
+        viewer.post(reverse("amazon:finish_confirm", args=[attempt.code]))
         self.assertEqual(self.status_of(self.store), AuthStatus.PENDING)
 
     def test_the_store_capability_and_next_page_come_from_the_attempt_not_the_query(self) -> None:
@@ -406,7 +406,7 @@ class OpenRedirectTests(BaseTestCase):
 
 class AppstoreRedirectTests(OAuthTestCase):
     def login_uri(self, capability: str = "orders", **params: str) -> str:
-        return reverse("authorizations:appstore_login", args=[capability]) + "?" + urlencode(params)
+        return reverse("amazon:appstore_login", args=[capability]) + "?" + urlencode(params)
 
     def amazon_starts(self) -> str:
         """The seller presses "Authorize" in the sandbox's Appstore: our login URI with Amazon's parameters."""
@@ -471,9 +471,9 @@ class AppstoreRedirectTests(OAuthTestCase):
         browser.force_login(self.alice)
         entry = self.amazon_starts() + "&" + urlencode({"redirect_uri": EVIL + "cb", "next": EVIL})
         r = browser.get(entry)
-        self.assertEqual(r["Location"], reverse("authorizations:appstore_continue"))
+        self.assertEqual(r["Location"], reverse("amazon:appstore_continue"))
         r = browser.post(
-            reverse("authorizations:appstore_confirm"),
+            reverse("amazon:appstore_confirm"),
             {"store": str(self.store.code), "usual_environment": "on"},
         )
         self.assertEqual(r.status_code, 302)

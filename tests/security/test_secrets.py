@@ -178,7 +178,7 @@ class SecurityHeaderTests(BaseTestCase):
         checked = [
             (reverse("account_login"), anonymous.get(reverse("account_login"))),
             (reverse("account_signup"), anonymous.get(reverse("account_signup"))),
-            (reverse("authorizations:callback"), anonymous.get(reverse("authorizations:callback"))),
+            (reverse("amazon:callback"), anonymous.get(reverse("amazon:callback"))),
             (reverse("admin:login"), anonymous.get(reverse("admin:login"))),
             ("/no-such-page/", anonymous.get("/no-such-page/")),
         ]

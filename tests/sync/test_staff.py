@@ -16,8 +16,8 @@ from sync.models import RecheckBatch, RecheckItem
 from tests.base import make_store
 from tests.sync.helpers import SyncTestCase
 
-URL = reverse("sync:staff_stores")
-RECHECK = reverse("sync:staff_recheck")
+URL = reverse("staff:staff_stores")
+RECHECK = reverse("staff:staff_recheck")
 
 
 class StaffTestCase(SyncTestCase):
@@ -49,9 +49,9 @@ class StaffPageTests(StaffTestCase):
         self.login(self.alice)
         self.assertEqual(self.client.get(URL).status_code, 404)
         self.assertEqual(self.client.post(RECHECK, {"all_matching": "1"}).status_code, 404)
-        self.assertEqual(self.client.get(reverse("sync:staff_batch", args=[batch.code])).status_code, 404)
+        self.assertEqual(self.client.get(reverse("staff:staff_batch", args=[batch.code])).status_code, 404)
         self.assertEqual(
-            self.client.get(reverse("sync:staff_batch_progress", args=[batch.code])).status_code, 404
+            self.client.get(reverse("staff:staff_batch_progress", args=[batch.code])).status_code, 404
         )
         self.assertFalse(RecheckItem.objects.exists())
 
@@ -110,7 +110,7 @@ class RecheckBatchTests(StaffTestCase):
             for callback in callbacks:
                 callback()
         batch = RecheckBatch.objects.get()
-        self.assertRedirects(r, reverse("sync:staff_batch", args=[batch.code]))
+        self.assertRedirects(r, reverse("staff:staff_batch", args=[batch.code]))
         self.assertEqual(batch.total, 2)
         self.assertEqual(batch.created_by, self.staff)
         self.assertEqual(enqueue.call_count, 2)
@@ -138,7 +138,7 @@ class RecheckBatchTests(StaffTestCase):
         with mock.patch("sync.jobs.async_task"):
             self.client.post(RECHECK, {"store": [str(self.store.code), str(self.eu.code)]})
         batch = RecheckBatch.objects.get()
-        progress_url = reverse("sync:staff_batch_progress", args=[batch.code])
+        progress_url = reverse("staff:staff_batch_progress", args=[batch.code])
         self.assertEqual(self.client.get(progress_url).json()["pending"], 2)
         for item in batch.items.all():
             self.assertIn(tasks.recheck_store(item.store_id, item.pk), ("ok", "failed"))
@@ -146,7 +146,7 @@ class RecheckBatchTests(StaffTestCase):
         self.assertEqual(
             (d["total"], d["done"], d["failed"], d["pending"], d["finished"]), (2, 2, 0, 0, True)
         )
-        page = self.client.get(reverse("sync:staff_batch", args=[batch.code]))
+        page = self.client.get(reverse("staff:staff_batch", args=[batch.code]))
         self.assertContains(page, "Finished.")
 
     def test_a_revoked_store_fails_the_recheck_and_needs_reauthorization(self) -> None:
