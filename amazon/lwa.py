@@ -45,7 +45,7 @@ def _post(token_url: str, data: dict[str, str]) -> TokenResponse:
         if (
             not isinstance(doc, dict)
             or not isinstance(doc.get("access_token"), str)
-            or not isinstance(doc.get("refresh_token", data.get("refresh_token", "")), str)
+            or not isinstance(doc.get("refresh_token", data.get("refresh_token", "")) or "", str)
         ):
             log.warning("LWA answered 200 with an unexpected body (%d bytes)", len(r.content))
             raise LwaError("bad_response", "unexpected token response", r.status_code)
@@ -58,6 +58,9 @@ def _post(token_url: str, data: dict[str, str]) -> TokenResponse:
     description = str(doc.get("error_description", ""))[:300] if isinstance(doc, dict) else ""
     if r.status_code >= 500:
         raise LwaError("server_error", f"HTTP {r.status_code}", r.status_code)
+    if r.status_code == 429:
+        # LWA throttles like any Amazon endpoint; the caller backs off as after an SP-API 429.
+        raise LwaError("throttled", description or "HTTP 429", r.status_code)
     if error in (
         "invalid_grant",
         "invalid_client",
@@ -91,6 +94,23 @@ def refresh(token_url: str, client: Client, refresh_token: str) -> TokenResponse
         {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
+            "client_id": client.client_id,
+            "client_secret": client.client_secret,
+        },
+    )
+
+
+def grantless(token_url: str, client: Client, scope: str) -> TokenResponse:
+    """An access token for a grantless operation (client_credentials grant with `scope`).
+
+    "Grantless operations" in Amazon's "Connect to the SP-API": e.g. scope
+    sellingpartnerapi::client_credential:rotation for the Application Management API.
+    """
+    return _post(
+        token_url,
+        {
+            "grant_type": "client_credentials",
+            "scope": scope,
             "client_id": client.client_id,
             "client_secret": client.client_secret,
         },

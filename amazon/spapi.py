@@ -34,6 +34,7 @@ def call(
     *,
     params: Any = None,
     json: Any = None,
+    allow_empty: bool = False,
 ) -> Answer:
     headers = {"x-amz-access-token": access_token, "Accept": "application/json"}
     try:
@@ -42,7 +43,7 @@ def call(
         raise error("network", "timeout" if e.timeout else str(e)) from e
     doc = http.json_or_none(r)
     if 200 <= r.status_code < 300:
-        if doc is None:
+        if doc is None and not (allow_empty and not r.content):
             raise error("bad_response", "response is not JSON", r.status_code)
         return Answer(r.status_code, doc, rate_limit(r))
     code, message = _first_error(doc)

@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 
-from authorizations.models import AuditEvent, Authorization, AuthorizationAttempt
+from authorizations import app_secrets
+from authorizations.models import (
+    ApplicationCredential,
+    AuditEvent,
+    Authorization,
+    AuthorizationAttempt,
+    PlatformAlarm,
+)
 
 
 @admin.register(Authorization)
@@ -81,4 +93,52 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+class NewSecretForm(forms.ModelForm):
+    """Paste a new client secret (write-only: the stored ones are never shown)."""
+
+    new_secret = forms.CharField(
+        label="New client secret", required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    overlap_days = forms.IntegerField(
+        label="Old secret stays valid (days)", initial=7, min_value=0, max_value=30, required=False
+    )
+
+    class Meta:
+        model = ApplicationCredential
+        fields = ["secret_expires_at"]
+
+
+@admin.register(ApplicationCredential)
+class ApplicationCredentialAdmin(admin.ModelAdmin):
+    form = NewSecretForm
+    list_display = ["kind", "client_id", "secret_expires_at", "previous_expires_at", "rotated_at"]
+    readonly_fields = ["kind", "client_id", "previous_expires_at", "rotation_requested_at", "rotated_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # seeded from the environment
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ApplicationCredential, form: Any, change: bool) -> None:
+        secret = form.cleaned_data.get("new_secret", "")
+        if secret:
+            now = timezone.now()
+            expires = form.cleaned_data.get("secret_expires_at") or now + timedelta(days=180)
+            overlap = now + timedelta(days=form.cleaned_data.get("overlap_days") or 0)
+            app_secrets.store_new_secret(obj.kind, secret, expires, overlap, f"rotated by hand in admin by {request.user}")
+        else:
+            super().save_model(request, obj, form, change)
+
+
+@admin.register(PlatformAlarm)
+class PlatformAlarmAdmin(admin.ModelAdmin):
+    list_display = ["kind", "subject", "opened_at", "last_seen_at", "occurrences", "resolved_at"]
+    list_filter = ["kind", "resolved_at"]
+    readonly_fields = ["kind", "subject", "detail", "opened_at", "last_seen_at", "occurrences"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

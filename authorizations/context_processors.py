@@ -5,7 +5,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from authorizations import holding
+from authorizations import alarms, app_secrets, holding
+from authorizations.models import ApplicationCredential
 
 
 def held_grants(request: HttpRequest) -> dict[str, Any]:
@@ -16,3 +17,11 @@ def held_grants(request: HttpRequest) -> dict[str, Any]:
     if not waiting or request.path.startswith("/amazon/finish/"):
         return {}
     return {"held_grant_url": reverse("amazon:finish", args=[waiting[0].code])}
+
+
+def platform_status(request: HttpRequest) -> dict[str, Any]:
+    """On the staff pages: open platform alarms and how long each application's client secret has left."""
+    if not request.path.startswith("/staff/") or not getattr(request.user, "is_staff", False):
+        return {}
+    secrets = [app_secrets.credential(kind) for kind in ApplicationCredential.Kind.values]
+    return {"platform_alarms": alarms.open_alarms(), "application_secrets": secrets}

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from amazon import ads, endpoints, listings_seller, lwa, sellers
+from authorizations import alarms, app_secrets, token_cache
 from authorizations.models import Capability
 from authorizations.reasons import reason_for
 from stores.models import Store
@@ -46,17 +47,32 @@ class Credentials:
     capability: str
     callback_route: str = "amazon:callback"
 
-    def client(self) -> lwa.Client:
-        raise NotImplementedError
-
     def token_url(self, store: Store) -> str:
         raise NotImplementedError
 
-    def access_token(self, store: Store, refresh_token: str) -> str:
+    def exchange(self, store: Store, code: str, redirect_uri: str) -> lwa.TokenResponse:
+        """The code exchange of a callback (raises lwa.LwaError)."""
+        url = self.token_url(store)
+        return app_secrets.with_secrets(
+            self.capability, lambda c: lwa.exchange_code(url, c, code, redirect_uri)
+        )
+
+    def access_token(self, store: Store, refresh_token: str, *, force: bool = False) -> str:
+        """An access token for the grant, reused for its hour across every process (token_cache.py).
+
+        `force` skips the cached one: after a 403 it may be stale, and a re-check must ask LWA itself.
+        """
+        url = self.token_url(store)
         try:
-            return lwa.refresh(self.token_url(store), self.client(), refresh_token).access_token
+            return token_cache.access_token(
+                f"{self.capability}:{refresh_token}",
+                lambda: app_secrets.with_secrets(self.capability, lambda c: lwa.refresh(url, c, refresh_token)),
+                force=force,
+            )
         except lwa.LwaError as e:
-            raise VerificationError(reason_for(e.kind, "refresh"), e.kind) from e
+            if e.kind in ("network", "server_error"):
+                alarms.note_failure("lwa", str(store.code))
+            raise VerificationError(_refresh_reason(e.kind), e.kind) from e
 
     def consent_url(self, store: Store, state: str, redirect_uri: str) -> str:
         raise NotImplementedError
@@ -81,9 +97,6 @@ class SpApiApp(Credentials):
         app: dict[str, Any] = settings.AMAZON_SPAPI_APPS[self.capability]
         return app
 
-    def client(self) -> lwa.Client:
-        return lwa.Client(client_id=self.app["client_id"], client_secret=self.app["client_secret"])
-
     def token_url(self, store: Store) -> str:
         return endpoints.spapi_token()
 
@@ -100,7 +113,8 @@ class SpApiApp(Credentials):
         return Grant(claimed_sp_id, verified, {"granted_marketplaces": granted})
 
     def check(self, store: Store, refresh_token: str) -> dict[str, Any]:
-        return {"granted_marketplaces": self.participations(store, self.access_token(store, refresh_token))}
+        token = self.access_token(store, refresh_token, force=True)
+        return {"granted_marketplaces": self.participations(store, token)}
 
     def participations(self, store: Store, access_token: str) -> list[dict[str, object]]:
         try:
@@ -137,10 +151,6 @@ class AdsClient(Credentials):
     capability = Capability.ADS
     callback_route = "amazon:ads_callback"
 
-    def client(self) -> lwa.Client:
-        app = settings.AMAZON_ADS_APP
-        return lwa.Client(client_id=app["client_id"], client_secret=app["client_secret"])
-
     def token_url(self, store: Store) -> str:
         return endpoints.for_region(store.region).ads_token
 
@@ -161,7 +171,7 @@ class AdsClient(Credentials):
         return Grant(account, bool(account), {"ads_profiles": profiles})
 
     def check(self, store: Store, refresh_token: str) -> dict[str, Any]:
-        return {"ads_profiles": self.profiles(store, self.access_token(store, refresh_token))}
+        return {"ads_profiles": self.profiles(store, self.access_token(store, refresh_token, force=True))}
 
     def profiles(self, store: Store, access_token: str) -> list[dict[str, object]]:
         try:
@@ -179,6 +189,11 @@ def for_capability(capability: str) -> Credentials:
     return SpApiApp(capability)
 
 
-def access_token_for(store: Store, capability: str, refresh_token: str) -> str:
-    """A fresh access token for a stored grant; raises VerificationError (used by sync's jobs too)."""
-    return for_capability(capability).access_token(store, refresh_token)
+def access_token_for(store: Store, capability: str, refresh_token: str, *, force: bool = False) -> str:
+    """An access token for a stored grant (reused for its hour); raises VerificationError (sync's jobs too)."""
+    return for_capability(capability).access_token(store, refresh_token, force=force)
+
+
+def _refresh_reason(kind: str) -> str:
+    # Our own credentials refused is a platform outage (one alarm for staff), never the seller's revocation.
+    return "platform_credentials" if kind == "invalid_client" else reason_for(kind, "refresh")

@@ -205,9 +205,7 @@ def exchange_and_attach(
     store = attempt.store
     try:
         credentials = for_capability(attempt.capability)
-        tokens = lwa.exchange_code(
-            credentials.token_url(store), credentials.client(), code, callback_uri(request, attempt.capability)
-        )
+        tokens = credentials.exchange(store, code, callback_uri(request, attempt.capability))
     except lwa.LwaError as e:
         reason = reason_for(e.kind, "exchange")
         log.warning("code exchange failed for attempt %s: %s (HTTP %s)", attempt.code, e.kind, e.status)

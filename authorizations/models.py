@@ -246,6 +246,10 @@ ACTION_LABELS = {
     "authorization.enabled": _("Capability enabled"),
     "authorization.revoked": _("Authorization revoked on our side"),
     "authorization.needs_reauthorization": _("Amazon refused the authorization"),
+    "credentials.rotation_requested": _("Application secret rotation requested"),
+    "credentials.rotation_failed": _("Application secret rotation failed"),
+    "credentials.rotated": _("Application secret rotated"),
+    "credentials.expiry_announced": _("Amazon announced the application secret's expiry"),
 }
 
 
@@ -310,3 +314,103 @@ class ExpiryReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.authorization_id} {self.threshold_days}d"
+
+
+class ApplicationCredential(models.Model):
+    """One application's LWA client credentials, kept as data so a rotation reaches every process at once.
+
+    Amazon makes every SP-API application rotate its client secret at least every 180 days; after a rotation the
+    previous secret keeps working until Amazon's overlap ends (docs/architecture.md, "Application credentials").
+    Seeded from the environment on first use; secrets only ever stored encrypted.
+    """
+
+    class Kind(models.TextChoices):
+        ORDERS = "orders", _("Order loading application")
+        LISTINGS = "listings", _("Listing/inventory application")
+        ADS = "ads", _("Advertising client")
+
+    kind = models.CharField(_("application"), max_length=10, choices=Kind.choices, unique=True)
+    client_id = models.CharField(_("client id"), max_length=200)
+    secret_encrypted = models.TextField(editable=False)
+    secret_expires_at = models.DateTimeField(_("secret expires"), null=True, blank=True)
+    previous_secret_encrypted = models.TextField(blank=True, editable=False)
+    previous_expires_at = models.DateTimeField(_("previous secret valid until"), null=True, blank=True)
+    rotation_requested_at = models.DateTimeField(_("rotation requested"), null=True, blank=True)
+    rotated_at = models.DateTimeField(_("last rotated"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("application credential")
+        verbose_name_plural = _("application credentials")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.client_id})"
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted) if self.secret_encrypted else ""
+
+    @property
+    def previous_secret(self) -> str:
+        """The secret before the last rotation, while Amazon still accepts it."""
+        if not self.previous_secret_encrypted:
+            return ""
+        if self.previous_expires_at is not None and self.previous_expires_at <= timezone.now():
+            return ""
+        return crypto.decrypt(self.previous_secret_encrypted)
+
+    @property
+    def days_to_expiry(self) -> float | None:
+        if self.secret_expires_at is None:
+            return None
+        return (self.secret_expires_at - timezone.now()).total_seconds() / 86400
+
+
+class PlatformAlarm(models.Model):
+    """A platform-wide outage (our credentials refused, Amazon down for many stores): one row per outage.
+
+    Staff see open alarms as a banner; admins get one email when it opens. It never changes a store.
+    """
+
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("what"), max_length=200)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    opened_at = models.DateTimeField(_("since"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    occurrences = models.PositiveIntegerField(_("occurrences"), default=1)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("platform alarm")
+        verbose_name_plural = _("platform alarms")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_alarm_per_outage",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.subject}"
+
+
+class SecretExpiryWarning(models.Model):
+    """One staff email per (application, threshold, expiry): sent at most once."""
+
+    credential = models.ForeignKey(ApplicationCredential, models.CASCADE, related_name="warnings")
+    threshold_days = models.PositiveSmallIntegerField()
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "threshold_days", "expires_at"], name="unique_secret_warning"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} {self.threshold_days}d"

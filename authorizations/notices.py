@@ -12,7 +12,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from authorizations.models import AuthorizationAttempt
+from accounts.models import User
+from authorizations.models import ApplicationCredential, AuthorizationAttempt
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +52,16 @@ def attempt_declined(attempt: AuthorizationAttempt, request: HttpRequest | None)
     ctx = {"attempt": attempt, "store": store, "tenant": store.tenant, "link": link}
     send("authorizations/email/declined", ctx, [starter.email])
     log.info("declined grant of attempt %s reported to its starter", attempt.code)
+
+
+def secret_expiring(credential: ApplicationCredential, threshold: int) -> None:
+    """Tell platform staff that an application's client secret expires soon and no rotation has succeeded."""
+    staff = list(User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True))
+    ctx = {
+        "credential": credential,
+        "threshold": threshold,
+        "expires_at": credential.secret_expires_at,
+        "link": absolute(None, reverse("staff:staff_stores")),
+    }
+    send("authorizations/email/secret_expiring", ctx, staff)
+    log.info("secret expiry warning (%d days) for the %s application sent to staff", threshold, credential.kind)

@@ -84,6 +84,10 @@ REASONS: dict[str, tuple[Promise, Promise]] = {
         _("Amazon did not confirm that the authorization belongs to the seller account named in its answer."),
         _("Start again from the portal and do not change Amazon's return link."),
     ),
+    "platform_credentials": (
+        _("Amazon refused the platform's own application credentials."),
+        _("Nothing to do on your side: the platform's staff are alerted and the portal retries."),
+    ),
     "throttled": (
         _("Amazon is throttling requests for this seller right now."),
         _("Nothing to do: the portal retries later."),

@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.tenant",
                 "authorizations.context_processors.held_grants",
+                "authorizations.context_processors.platform_status",
             ],
         },
     },
@@ -237,6 +238,10 @@ SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000/sa
 # Origins whose /amazon/callback/ and /amazon/ads/callback/ the sandbox's applications register, as real apps
 # register their redirect URIs at Amazon (the sandbox compares them whole). PUBLIC_BASE_URL and the origin of
 # SANDBOX_BASE_URL are registered too.
+# The queue the sandbox delivers Amazon's notifications to (the one the portal reads, unless set apart).
+SANDBOX_NOTIFICATIONS_QUEUE_URL = env.str(
+    "SANDBOX_NOTIFICATIONS_QUEUE_URL", default=env.str("AMAZON_NOTIFICATIONS_QUEUE_URL", default="")
+)
 SANDBOX_REDIRECT_BASES: list[str] = env.list(
     "SANDBOX_REDIRECT_BASES", default=["http://127.0.0.1:8000", "http://localhost:8000"]
 )
@@ -377,6 +382,18 @@ AMAZON_ADS_APP = {
     "client_id": _amazon_secret("ADS_CLIENT_ID", "amzn1.application-oa2-client.sandbox-ads"),
     "client_secret": _amazon_secret("ADS_CLIENT_SECRET", "sandbox-ads-client-secret"),
 }
+# Amazon's notifications (application secret expiry and new secrets; ORDER_CHANGE) arrive on an SQS queue, read
+# with boto3. AWS_SQS_ENDPOINT_URL points boto3 at a local SQS-protocol server in the demo and the tests; empty
+# means AWS itself. AWS credentials come from boto3's usual environment variables.
+AMAZON_NOTIFICATIONS_QUEUE_URL = env.str("AMAZON_NOTIFICATIONS_QUEUE_URL", default="")
+AWS_REGION = env.str("AWS_REGION", default="us-east-1")
+AWS_SQS_ENDPOINT_URL = env.str("AWS_SQS_ENDPOINT_URL", default="")
+# Application secrets: rotate by API this many days before Amazon's expiry; staff are mailed at these thresholds
+# while no rotation has succeeded.
+APP_SECRET_ROTATION_LEAD_DAYS = env.int("APP_SECRET_ROTATION_LEAD_DAYS", default=30)
+APP_SECRET_WARNING_DAYS = (90, 30, 7)
+# Access tokens live an hour; the portal reuses one per grant and refreshes this many seconds before it lapses.
+ACCESS_TOKEN_REFRESH_MARGIN_SECONDS = env.int("ACCESS_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
 AUTHORIZATION_ATTEMPT_TTL_SECONDS = 15 * 60
 AUTHORIZATION_VALIDITY_DAYS = 365
 AUTHORIZATION_RENEWAL_WARNING_DAYS = 30

@@ -39,17 +39,19 @@ class Grant:
     def seller(self) -> str:
         return seller_id(self.auth)
 
-    def renew(self) -> bool:
-        """Fetch a new access token (always True); raises `refused(...)`, a revoked grant marked first."""
+    def renew(self, *, force: bool = False) -> bool:
+        """Get an access token (always True): the shared one of this grant's hour, or with `force` a new one from
+        LWA. Raises `refused(...)`, a revoked grant marked first."""
         try:
             self.token = credentials.access_token_for(
-                self.auth.store, self.capability, self.auth.get_refresh_token()
+                self.auth.store, self.capability, self.auth.get_refresh_token(), force=force
             )
         except credentials.VerificationError as e:
             if e.reason == "revoked":
                 lifecycle.mark_needs_reauthorization(self.auth, "revoked")
             raise self.refused(e) from e
-        self.fresh = True
+        # Only a token LWA issued just now proves a following 403 is about the grant, not an expired token.
+        self.fresh = force
         return True
 
     def accepted(self) -> None:
@@ -59,6 +61,6 @@ class Grant:
     def retry_after_403(self) -> bool:
         """True when a renewed token is worth another call; False once the authorization is marked."""
         if not self.fresh:
-            return self.renew()
+            return self.renew(force=True)
         lifecycle.mark_needs_reauthorization(self.auth, "unauthorized")
         return False

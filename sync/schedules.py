@@ -35,6 +35,10 @@ PLANNED: list[Planned] = [
     ),
     # A revoked grant should show up within a day even for a store with no job that would notice it.
     Planned("recheck-authorizations", "sync.tasks.recheck_all", Schedule.DAILY),
+    # Amazon's notifications (new application secrets, expiry notices) wait on the SQS queue.
+    Planned("read-amazon-notifications", "sync.tasks.read_notifications", Schedule.MINUTES, minutes=1),
+    # Ahead of Amazon's 180-day limit: rotate by API, and mail staff at 90/30/7 days while nothing succeeded.
+    Planned("application-secrets", "sync.tasks.application_secrets", Schedule.DAILY),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from authorizations import attempts, lifecycle, reminders
+from authorizations import app_secrets, attempts, lifecycle, reminders
 from authorizations.models import Authorization, Capability
 from sync import jobs
 
@@ -16,6 +16,14 @@ def start_authorized_work(auth: Authorization) -> None:
         jobs.enqueue_order_sync(state.store_id)
     elif auth.capability == Capability.LISTINGS:
         jobs.enqueue_inventory_push(auth.store_id)
+
+
+def read_notifications() -> int:
+    return app_secrets.read_notifications()
+
+
+def application_secrets() -> dict[str, int]:
+    return {"rotations": app_secrets.rotate_due(), "warnings": app_secrets.warn_expiring()}
 
 
 def expire_attempts() -> int:
@@ -43,6 +51,12 @@ def push_inventory(store_id: int) -> str:
     from sync import inventory
 
     return inventory.push(store_id)
+
+
+def confirm_listings(store_id: int) -> str:
+    from sync import inventory
+
+    return inventory.confirm(store_id)
 
 
 def push_inventory_all() -> int:

@@ -28,6 +28,8 @@ CSRF_EXEMPT = {
     "(listings PUT/PATCH/DELETE), access token header.",
     "sandbox/<region:region>/sp/listings/2021-08-01/items/<str:seller_id>": "SP-API imitation "
     "(searchListingsItems), access token header.",
+    "sandbox/<region:region>/sp/applications/2023-11-30/clientSecret": "SP-API imitation "
+    "(rotateApplicationClientSecret), grantless access token header.",
 }
 
 
