@@ -27,6 +27,7 @@ def main(argv: list[str]) -> int:
         "load",
         "orders",
         "recheck",
+        "tokens",
     ]
     print(f"Machine: {common.machine()}")
     failed = False
