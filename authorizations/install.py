@@ -45,7 +45,11 @@ def _conflict(store: Store, sp_id: str) -> str | None:
     """
     if store.selling_partner_id and store.selling_partner_id != sp_id:
         return "sp_mismatch"
-    others = Store.objects.active().filter(selling_partner_id=sp_id, region=store.region).exclude(pk=store.pk)
+    others = (
+        Store.objects.active()
+        .filter(selling_partner_id=sp_id, region=store.region, account_site=store.account_site)
+        .exclude(pk=store.pk)
+    )
     for other in others:
         if other.tenant_id == store.tenant_id:
             return "account_in_other_store"
@@ -184,7 +188,12 @@ def _claim_seller(store: Store, sp_id: str, verified: bool) -> None:
     rivals = (
         Store.objects.active()
         .select_for_update()
-        .filter(selling_partner_id=sp_id, region=store.region, selling_partner_verified=False)
+        .filter(
+            selling_partner_id=sp_id,
+            region=store.region,
+            account_site=store.account_site,
+            selling_partner_verified=False,
+        )
         .exclude(tenant_id=store.tenant_id)
     )
     for rival in rivals:

@@ -43,6 +43,9 @@ class Store(models.Model):
     # True once Amazon confirmed the seller id against a grant (see amazon/listings_seller.py);
     # an unverified id came only from a callback URL and never blocks another tenant.
     selling_partner_verified = models.BooleanField(_("seller id verified"), default=False)
+    # The part of an Amazon account a store stands for: in the Far East each country is its own account and a
+    # store has exactly one site, so a seller selling in JP and AU may have a store for each; elsewhere "".
+    account_site = models.CharField(max_length=2, blank=True, editable=False)
     timezone = models.CharField(_("timezone"), max_length=50, blank=True)
     authorization_status = models.CharField(
         _("authorization status"),
@@ -79,7 +82,7 @@ class Store(models.Model):
             # One Amazon account (seller + region), once verified, is connected to one active store, hence one
             # tenant. Unverified claims are not unique: a rewritten callback must not lock the real seller out.
             models.UniqueConstraint(
-                fields=["selling_partner_id", "region"],
+                fields=["selling_partner_id", "region", "account_site"],
                 condition=models.Q(archived_at__isnull=True)
                 & ~models.Q(selling_partner_id="")
                 & models.Q(selling_partner_verified=True),
@@ -97,6 +100,13 @@ class Store(models.Model):
 
     def __str__(self) -> str:
         return self.nickname
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.account_site = self.sites[0] if self.region == "FE" and self.sites else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "sites" in update_fields:  # type: ignore[operator]
+            kwargs["update_fields"] = [*update_fields, "account_site"]  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     @property
     def is_archived(self) -> bool:

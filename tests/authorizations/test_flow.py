@@ -510,6 +510,24 @@ class RecheckAndQueryTests(FlowTestCase):
         attempt.refresh_from_db()
         self.assertEqual(attempt.reason, "account_in_other_store")
 
+    def test_a_far_east_seller_may_have_one_store_per_country(self) -> None:
+        # A Far East store has one site; JP and AU are separate accounts of the same seller.
+        fe = sandbox_api.create_seller("FE Seller", "FE", ["A1VC38T7YXB528", "A39IBJ37TRP1C6"])
+        jp = make_store(self.tenant, nickname="JP store", region="FE", sites=["JP"])
+        au = make_store(self.tenant, nickname="AU store", region="FE", sites=["AU"])
+        for store in (jp, au):
+            for capability in ("orders", "listings"):
+                self.authorize(capability, seller_id=fe.selling_partner_id, store=store)
+                self.assertEqual(
+                    Authorization.objects.get(store=store, capability=capability).status, AuthStatus.AUTHORIZED
+                )
+        # A second JP store of the same seller is still refused.
+        jp2 = make_store(self.tenant, nickname="JP again", region="FE", sites=["JP"])
+        attempt = self.begin("listings", store=jp2)
+        self.callback(self.amazon_answer(attempt, fe.selling_partner_id))
+        attempt.refresh_from_db()
+        self.assertEqual(attempt.reason, "account_in_other_store")
+
     def test_archiving_frees_the_amazon_account(self) -> None:
         self.authorize("orders")
         self.client.post(reverse("stores:archive", args=[self.store.code]))
