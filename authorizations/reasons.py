@@ -88,6 +88,10 @@ REASONS: dict[str, tuple[Promise, Promise]] = {
         _("Amazon refused the platform's own application credentials."),
         _("Nothing to do on your side: the platform's staff are alerted and the portal retries."),
     ),
+    "task_error": (
+        _("The check could not run (it was tried three times)."),
+        _("Start the re-check again; if it keeps failing, look at the worker's log."),
+    ),
     "throttled": (
         _("Amazon is throttling requests for this seller right now."),
         _("Nothing to do: the portal retries later."),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -18,17 +20,49 @@ from stores.models import Store
 from sync import grants, jobs, ratelimit
 from sync.models import RecheckBatch, RecheckItem
 
+log = logging.getLogger(__name__)
 CHECKED = (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION)
+TASK_TRIES = 3
 OPERATION = "getMarketplaceParticipations"
 # Larger batches are fanned out by a task, so the staff request that creates them stays fast.
 DIRECT_ENQUEUE_LIMIT = 200
 
 
 def recheck_store(store_id: int, item_id: int | None = None) -> str:
-    """Re-check every authorized capability of a store; report into the batch item when there is one."""
+    """Re-check every authorized capability of a store; report into the batch item when there is one.
+
+    A batch must end in every case: a task that fails (a locked database, a crash) is tried again a few seconds
+    later, and after TASK_TRIES it counts as failed with the reason "task_error", never left pending.
+    """
     item = RecheckItem.objects.filter(pk=item_id).first() if item_id else None
     if item is not None and item.status != RecheckItem.Status.PENDING:
         return "already_done"
+    try:
+        return _recheck_store(store_id, item)
+    except Exception:
+        if item is None:
+            raise
+        log.warning("re-check of store %s (batch item %s) failed", store_id, item.pk, exc_info=True)
+        return _task_failed(store_id, item)
+
+
+def _task_failed(store_id: int, item: RecheckItem) -> str:
+    key = f"recheck-tries:{item.pk}"
+    cache.add(key, 0, 3600)
+    tries = cache.incr(key)
+    if tries < TASK_TRIES:
+        jobs.enqueue_recheck(store_id, item.pk, timezone.now() + timedelta(seconds=5 * tries))
+        return "retrying"
+    RecheckItem.objects.filter(pk=item.pk, status=RecheckItem.Status.PENDING).update(
+        status=RecheckItem.Status.FAILED,
+        results={**item.results, "task": "task_error"},
+        finished_at=timezone.now(),
+    )
+    return "failed"
+
+
+def _recheck_store(store_id: int, item: RecheckItem | None) -> str:
+    item_id = item.pk if item is not None else None
     auths = list(
         Authorization.objects.select_related("store").filter(
             store_id=store_id, status__in=CHECKED, store__archived_at__isnull=True
@@ -108,6 +142,7 @@ def progress(batch: RecheckBatch) -> dict[str, object]:
     counts = {s: 0 for s in RecheckItem.Status.values}
     for status, n in _counts(batch):
         counts[status] = n
+    nothing = batch.items.filter(status=RecheckItem.Status.DONE, results={}).count()
     failed_reasons: dict[str, int] = {}
     for results in batch.items.filter(status=RecheckItem.Status.FAILED).values_list("results", flat=True)[
         :5000
@@ -118,7 +153,9 @@ def progress(batch: RecheckBatch) -> dict[str, object]:
     return {
         "code": str(batch.code),
         "total": batch.total,
-        "done": counts[RecheckItem.Status.DONE],
+        # A store with nothing authorized has nothing to check: counted apart, not as "works".
+        "done": counts[RecheckItem.Status.DONE] - nothing,
+        "nothing": nothing,
         "failed": counts[RecheckItem.Status.FAILED],
         "pending": counts[RecheckItem.Status.PENDING],
         "finished": counts[RecheckItem.Status.PENDING] == 0,

@@ -28,7 +28,7 @@
     fetch(card.dataset.pollUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (d) {
-        set("total", d.total); set("done", d.done); set("failed", d.failed); set("pending", d.pending);
+        set("total", d.total); set("done", d.done); set("nothing", d.nothing); set("failed", d.failed); set("pending", d.pending);
         var reasons = card.querySelector("[data-field=reasons]");
         if (reasons) {
           reasons.textContent = "";

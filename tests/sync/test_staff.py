@@ -3,7 +3,7 @@ from __future__ import annotations
 from unittest import mock
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -143,11 +143,33 @@ class RecheckBatchTests(StaffTestCase):
         for item in batch.items.all():
             self.assertIn(tasks.recheck_store(item.store_id, item.pk), ("ok", "failed"))
         d = self.client.get(progress_url).json()
+        # The EU store has nothing authorized: it is "nothing to check", not "works".
         self.assertEqual(
-            (d["total"], d["done"], d["failed"], d["pending"], d["finished"]), (2, 2, 0, 0, True)
+            (d["total"], d["done"], d["nothing"], d["failed"], d["pending"], d["finished"]),
+            (2, 1, 1, 0, 0, True),
         )
         page = self.client.get(reverse("staff:staff_batch", args=[batch.code]))
         self.assertContains(page, "Finished.")
+        self.assertContains(page, "Nothing authorized")
+        self.assertContains(page, "Authorization works")
+
+    def test_a_recheck_task_that_crashes_is_retried_then_counted_as_failed_never_left_pending(self) -> None:
+        self.authorize("orders")
+        batch = rechecks.start_batch(Store.objects.filter(pk=self.store.pk), self.staff, "test")
+        item = batch.items.get()
+        boom = OperationalError("database is locked")
+        with mock.patch("authorizations.recheck.recheck", side_effect=boom), mock.patch(
+            "sync.jobs.enqueue_recheck"
+        ) as later:
+            self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "retrying")
+            self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "retrying")
+            self.assertEqual(later.call_count, 2)
+            self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "failed")
+        item.refresh_from_db()
+        self.assertEqual(item.status, RecheckItem.Status.FAILED)
+        d = rechecks.progress(batch)
+        self.assertEqual((d["pending"], d["failed"], d["finished"]), (0, 1, True))
+        self.assertEqual(d["reasons"][0]["code"], "task_error")
 
     def test_a_revoked_store_fails_the_recheck_and_needs_reauthorization(self) -> None:
         self.authorize("orders")
