@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from amazon import marketplaces
+from authorizations import lifecycle
 from authorizations.audit import record
 from authorizations.models import Authorization, Capability
 from stores.models import Store
@@ -61,8 +62,6 @@ def update_store(
 
 
 def archive_store(request: HttpRequest, store: Store) -> None:
-    from authorizations import lifecycle
-
     with transaction.atomic():
         store = Store.objects.select_for_update().get(pk=store.pk)
         if store.archived_at is not None:
@@ -74,15 +73,19 @@ def archive_store(request: HttpRequest, store: Store) -> None:
 
 
 def site_warnings(store: Store) -> list[str]:
-    """Chosen sites that Amazon did not list among the seller's participating marketplaces."""
-    granted: set[str] = set()
+    """Chosen sites where Amazon does not list the seller as participating, for any SP-API authorization that
+    recorded getMarketplaceParticipations (sellers.json: participation.isParticipating). Order loading asks only for
+    the participating ones (sync.orders.order_marketplaces), so these sites load no orders."""
+    missing: set[str] = set()
     for a in store.authorizations.all():
-        if a.is_spapi and a.granted_marketplaces:
-            granted.update(m.get("id", "") for m in a.granted_marketplaces)
-    if not granted:
-        return []
-    return [
-        marketplaces.site_label(s)
-        for s in store.ordered_sites
-        if marketplaces.BY_SITE[s].marketplace_id not in granted
-    ]
+        if not (a.is_spapi and a.granted_marketplaces):
+            continue
+        participating = {
+            m.get("id")
+            for m in a.granted_marketplaces
+            if isinstance(m, dict) and m.get("participating") is True
+        }
+        missing.update(
+            s for s in store.ordered_sites if marketplaces.BY_SITE[s].marketplace_id not in participating
+        )
+    return [marketplaces.site_label(s) for s in store.ordered_sites if s in missing]
