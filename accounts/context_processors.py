@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.models import Membership
@@ -14,4 +15,8 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
         others = list(
             Membership.objects.filter(user=request.user).exclude(pk=membership.pk).select_related("tenant")
         )
-    return {"current_membership": membership, "other_memberships": others}
+    # In the demo mail goes to the console: say so where people expect an email (sign-up, password, team).
+    console_mail = settings.EMAIL_BACKEND.endswith("console.EmailBackend") and request.path.startswith(
+        ("/accounts/", "/team/")
+    )
+    return {"current_membership": membership, "other_memberships": others, "console_mail": console_mail}

@@ -293,8 +293,48 @@ class AuditEvent(models.Model):
             "renewed": _("renewed"),
             "pending": _("waiting for Amazon"),
             "ok": _("works"),
+            "waiting_for_confirmation": _("waiting for a member to confirm in the browser that received it"),
+            "waiting_for_login": _("waiting for a member to log in in the browser that received it"),
+            "token_deleted": _("the portal deleted its token"),
+            "disabled": _("disabled, token kept"),
+            "claim_withdrawn": _("the unverified seller id was withdrawn"),
+            "orders": _("order loading application"),
+            "listings": _("listing/inventory application"),
+            "ads": _("advertising client"),
         }
         return str(labels.get(self.outcome, self.outcome))
+
+    @property
+    def detail_text(self) -> str:
+        """The detail in the reader's words (stored as short English notes and codes)."""
+        detail = self.detail.strip()
+        if not detail:
+            return ""
+        if self.action == "store.updated":
+            names = {
+                "nickname": _("nickname"),
+                "sites": _("sites"),
+                "initial_order_date": _("initial order-pull date"),
+            }
+            changed = ", ".join(str(names.get(part, part)) for part in detail.split(","))
+            return str(_("Changed: %(fields)s")) % {"fields": changed}
+        notes = {
+            "callback in another browser": _("Amazon's answer arrived in another browser."),
+            "declined in the browser that received the callback": _(
+                "Declined in the browser that received Amazon's answer."
+            ),
+        }
+        if detail in notes:
+            return str(notes[detail])
+        if detail.startswith("seller "):
+            seller, _sep, rest = detail[len("seller ") :].partition(" ")
+            text = str(_("Amazon seller %(seller)s")) % {"seller": seller}
+            if rest.strip() == "(unverified)":
+                text += " · " + str(_("not yet verified"))
+            elif rest.strip():
+                text += " · " + rest.strip()
+            return text
+        return detail
 
 
 class ExpiryReminder(models.Model):

@@ -19,9 +19,12 @@ log = logging.getLogger(__name__)
 
 
 def absolute(request: HttpRequest | None, path: str) -> str:
+    """A link for an email: the public URL when set, else the request's, else the demo's address."""
     if settings.PUBLIC_BASE_URL:
         return settings.PUBLIC_BASE_URL.rstrip("/") + path
-    return request.build_absolute_uri(path) if request is not None else path
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return settings.EMAIL_LINK_BASE_URL.rstrip("/") + path
 
 
 def send(template: str, ctx: dict[str, Any], recipients: list[str]) -> None:

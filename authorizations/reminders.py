@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -74,7 +74,7 @@ def _mail_owners(auth: Authorization, threshold: int) -> None:
         "auth": auth,
         "store": auth.store,
         "days": threshold,
-        "base_url": settings.PUBLIC_BASE_URL.rstrip("/"),
+        "link": notices.absolute(None, reverse("stores:detail", args=[auth.store.code])),
     }
     notices.send("authorizations/email/expiry", ctx, emails)
     log.info(

@@ -402,6 +402,14 @@ def appstore_login(request: HttpRequest, capability: str) -> HttpResponse:
     request.session[appstore.SESSION_KEY] = req.as_session()
     target = reverse("amazon:appstore_continue")
     if not request.user.is_authenticated:
+        messages.info(
+            request,
+            _(
+                "Amazon sent you here to connect the seller account %(seller)s (%(capability)s). Log in, or sign "
+                "up if you are new; you then choose the store it belongs to."
+            )
+            % {"seller": req.selling_partner_id, "capability": Capability(req.capability).label},
+        )
         return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
     return redirect(target)
 

@@ -166,7 +166,10 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Store portal <noreply@localhost>")
+# The platform's name, as users see it in the sender of every email.
+PLATFORM_NAME = env.str("PLATFORM_NAME", default="Distributor portal")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{PLATFORM_NAME} <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -348,6 +351,8 @@ AMAZON_SELLER_CENTRAL_URL_TEMPLATE = env.str("AMAZON_SELLER_CENTRAL_URL_TEMPLATE
 # with the registered https URI exactly ("Website authorization workflow", MD5101 otherwise), so production must
 # name it; only development may take it from the request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+# Links in emails: the public URL, or the demo's address in development.
+EMAIL_LINK_BASE_URL = PUBLIC_BASE_URL or "http://127.0.0.1:8000"
 if not DEBUG and not PUBLIC_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured(
         ("PUBLIC_BASE_URL is not set." if not PUBLIC_BASE_URL else "PUBLIC_BASE_URL is not an https URL.")

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     if getattr(request, "membership", None) is None:
-        return redirect("accounts:create_tenant")
+        # Platform staff usually belong to no distributor account: their home is the staff page.
+        return redirect("staff:staff_stores" if request.user.is_staff else "accounts:create_tenant")
     return redirect("stores:list")
 
 
@@ -35,7 +36,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def store_list(request: HttpRequest) -> HttpResponse:
     if getattr(request, "membership", None) is None:
-        return redirect("accounts:create_tenant")
+        return redirect("staff:staff_stores" if request.user.is_staff else "accounts:create_tenant")
     membership = get_membership(request)
     q = request.GET.get("q", "").strip()[:50]
     status = request.GET.get("status", "")

@@ -18,3 +18,14 @@ def authorization_label(store: Store) -> str:
 @register.filter
 def renewal_due(store: Store) -> bool:
     return status.renewal_due(store)
+
+
+@register.filter
+def next_to_authorize(store: Store) -> str:
+    """The first SP-API capability of the store still to authorize (for the list's per-row action), or ""."""
+    auths = status.authorization_map(store)
+    for capability in ("orders", "listings"):
+        a = auths.get(capability)
+        if a is None or a.status not in ("authorized", "pending", "disabled"):
+            return capability
+    return ""
