@@ -1,9 +1,19 @@
-"""Orders API 2026-01-01: searchOrders (paged by paginationToken) and getOrder, with typed results."""
+"""Orders API 2026-01-01: searchOrders (paged by paginationToken) and getOrder, with typed results.
+
+What may be absent follows Amazon's model (tests/fixtures/amazon-models/orders_2026-01-01.json, also
+github:amzn/selling-partner-api-models models/orders-api-model/orders_2026-01-01.json): an Order requires orderId,
+createdTime, lastUpdatedTime, salesChannel and orderItems; a SalesChannel requires only channelName (marketplaceId is
+optional); an OrderItem requires orderItemId, quantityOrdered and product, whose fields are all optional; proceeds and
+fulfillment are optional blocks (returned when includedData asks for them), and a Money, when present, requires amount
+and currencyCode. An order that breaks those rules does not fail its page: it comes back in `Page.unreadable` with the
+reason, and the other orders of the page are read.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -11,35 +21,54 @@ from urllib.parse import quote
 from amazon import spapi
 
 BASE = "/orders/2026-01-01/orders"
-# Without them Amazon leaves totals and the fulfillment status out of each order.
+# Without includedData Amazon answers only "basic information" (orderId, createdTime, salesChannel, items and
+# products): https://developer-docs.amazon.com/sp-api/docs/get-orders-with-filtering-criteria. PROCEEDS brings the
+# totals and FULFILLMENT the fulfillment status (enum of includedData in orders_2026-01-01.json).
 INCLUDED_DATA = "PROCEEDS,FULFILLMENT"
+RAW_LIMIT = 10_000  # characters of an unreadable order kept for staff
 
 
 class OrdersApiError(spapi.SpApiError):
     pass
 
 
+class BadOrder(ValueError):
+    """One order does not follow the model; `reason` says where."""
+
+
 @dataclass(frozen=True)
 class Item:
     order_item_id: str
-    sku: str
-    asin: str
     quantity: int
+    sku: str | None
+    asin: str | None
     unit_price: Decimal | None
-    currency: str
+    currency: str | None
 
 
 @dataclass(frozen=True)
 class Order:
     order_id: str
-    marketplace_id: str
+    # SalesChannel.marketplaceId is optional in the model (a NON_AMAZON channel may have none).
+    marketplace_id: str | None
     created: datetime
     last_updated: datetime
-    status: str
+    # OrderFulfillment is optional (includedData=FULFILLMENT); inside it fulfillmentStatus is required.
+    status: str | None
+    # OrderProceeds and its grandTotal are optional (includedData=PROCEEDS).
     total: Decimal | None
-    currency: str
+    currency: str | None
     items: tuple[Item, ...]
     raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An order of the page that could not be read: its id when it had a readable one, why, and what came."""
+
+    order_id: str
+    reason: str
+    raw: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +78,7 @@ class Page:
     # The upper bound Amazon applied (createdBefore or lastUpdatedBefore), echoed in the answer.
     upper_bound: datetime | None
     rate_limit: float | None
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 def parse_time(value: Any) -> datetime:
@@ -60,42 +90,120 @@ def parse_time(value: Any) -> datetime:
     return parsed
 
 
-def _money(doc: Any) -> tuple[Decimal | None, str]:
+def _object(doc: Any, where: str) -> dict[str, Any] | None:
+    """An optional block: absent (or null) is None, anything but an object is a bad order."""
+    if doc is None:
+        return None
     if not isinstance(doc, dict):
-        return None, ""
+        raise BadOrder(f"{where} is not an object")
+    return doc
+
+
+def _text(doc: dict[str, Any], name: str, where: str, *, required: bool, limit: int) -> str | None:
+    value = doc.get(name)
+    if value is None:
+        if required:
+            raise BadOrder(f"{where}.{name} is missing")
+        return None
+    if not isinstance(value, str) or (required and not value):
+        raise BadOrder(f"{where}.{name} is not a string")
+    if required and len(value) > limit:
+        # An identifier cut short could name another order: it is not read at all.
+        raise BadOrder(f"{where}.{name} is longer than {limit} characters")
+    return value[:limit]
+
+
+def _time(doc: dict[str, Any], name: str) -> datetime:
+    if doc.get(name) is None:
+        raise BadOrder(f"{name} is missing")
     try:
-        return Decimal(str(doc["amount"])), str(doc.get("currencyCode", ""))[:3]
-    except (KeyError, InvalidOperation):
-        return None, ""
+        return parse_time(doc[name])
+    except ValueError as e:
+        raise BadOrder(f"{name} is not an ISO 8601 date-time with offset") from e
 
 
-def _item(doc: dict[str, Any]) -> Item:
-    product = doc.get("product") or {}
-    price, currency = _money((product.get("price") or {}).get("unitPrice"))
+def _money(doc: Any, where: str) -> tuple[Decimal | None, str | None]:
+    money = _object(doc, where)
+    if money is None:
+        return None, None
+    # Money requires amount (a Decimal, sent as a string) and currencyCode.
+    amount, currency = money.get("amount"), money.get("currencyCode")
+    if amount is None or isinstance(amount, bool) or not isinstance(amount, str | int | float):
+        raise BadOrder(f"{where}.amount is missing or not a number")
+    if not isinstance(currency, str) or not currency:
+        raise BadOrder(f"{where}.currencyCode is missing")
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation as e:
+        raise BadOrder(f"{where}.amount is not a number") from e
+    if not value.is_finite():
+        raise BadOrder(f"{where}.amount is not a number")
+    return value, currency[:3]
+
+
+def _item(doc: Any, n: int) -> Item:
+    where = f"orderItems[{n}]"
+    item = _object(doc, where)
+    if item is None:
+        raise BadOrder(f"{where} is null")
+    quantity = item.get("quantityOrdered")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise BadOrder(f"{where}.quantityOrdered is missing or not a whole number")
+    # product is required, but every field of ItemProduct is optional.
+    if "product" not in item:
+        raise BadOrder(f"{where}.product is missing")
+    product = _object(item["product"], f"{where}.product") or {}
+    price = _object(product.get("price"), f"{where}.product.price") or {}
+    unit_price, currency = _money(price.get("unitPrice"), f"{where}.product.price.unitPrice")
     return Item(
-        order_item_id=str(doc["orderItemId"]),
-        sku=str(product.get("sellerSku", ""))[:100],
-        asin=str(product.get("asin", ""))[:20],
-        quantity=int(doc["quantityOrdered"]),
-        unit_price=price,
+        order_item_id=str(_text(item, "orderItemId", where, required=True, limit=40)),
+        quantity=quantity,
+        sku=_text(product, "sellerSku", f"{where}.product", required=False, limit=100),
+        asin=_text(product, "asin", f"{where}.product", required=False, limit=20),
+        unit_price=unit_price,
         currency=currency,
     )
 
 
 def parse_order(doc: Any) -> Order:
-    if not isinstance(doc, dict):
-        raise ValueError("order is not an object")
-    total, currency = _money((doc.get("proceeds") or {}).get("grandTotal"))
+    """One order of the model's shape; raises BadOrder with the reason when it is not."""
+    order = _object(doc, "order")
+    if order is None:
+        raise BadOrder("order is null")
+    order_id = str(_text(order, "orderId", "order", required=True, limit=40))
+    channel = _object(order.get("salesChannel"), "salesChannel")
+    if channel is None:
+        raise BadOrder("salesChannel is missing")
+    items = order.get("orderItems")
+    if not isinstance(items, list):
+        raise BadOrder("orderItems is missing or not a list")
+    proceeds = _object(order.get("proceeds"), "proceeds") or {}
+    total, currency = _money(proceeds.get("grandTotal"), "proceeds.grandTotal")
+    fulfillment = _object(order.get("fulfillment"), "fulfillment")
+    status = None
+    if fulfillment is not None:
+        status = _text(fulfillment, "fulfillmentStatus", "fulfillment", required=True, limit=30)
     return Order(
-        order_id=str(doc["orderId"]),
-        marketplace_id=str(doc["salesChannel"]["marketplaceId"]),
-        created=parse_time(doc["createdTime"]),
-        last_updated=parse_time(doc["lastUpdatedTime"]),
-        status=str((doc.get("fulfillment") or {}).get("fulfillmentStatus", ""))[:30],
+        order_id=order_id,
+        marketplace_id=_text(channel, "marketplaceId", "salesChannel", required=False, limit=20) or None,
+        created=_time(order, "createdTime"),
+        last_updated=_time(order, "lastUpdatedTime"),
+        status=status,
         total=total,
         currency=currency,
-        items=tuple(_item(i) for i in doc.get("orderItems") or []),
-        raw=doc,
+        items=tuple(_item(item, n) for n, item in enumerate(items)),
+        raw=order,
+    )
+
+
+def _unreadable(doc: Any, reason: str) -> Unreadable:
+    order_id = doc.get("orderId") if isinstance(doc, dict) else None
+    try:
+        raw = json.dumps(doc, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        raw = repr(doc)
+    return Unreadable(
+        order_id=order_id[:40] if isinstance(order_id, str) else "", reason=reason[:300], raw=raw[:RAW_LIMIT]
     )
 
 
@@ -103,14 +211,25 @@ def _page(answer: spapi.Answer) -> Page:
     body = answer.body
     if not isinstance(body, dict) or not isinstance(body.get("orders"), list):
         raise OrdersApiError("bad_response", "no orders list", answer.status)
+    orders, unreadable = [], []
+    for doc in body["orders"]:
+        try:
+            orders.append(parse_order(doc))
+        except BadOrder as e:
+            unreadable.append(_unreadable(doc, str(e)))
     try:
-        orders = [parse_order(o) for o in body["orders"]]
         echoed = body.get("createdBefore") or body.get("lastUpdatedBefore")
         upper = parse_time(echoed) if echoed else None
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise OrdersApiError("bad_response", "malformed order", answer.status) from e
-    token = (body.get("pagination") or {}).get("nextToken") or ""
-    return Page(orders=orders, next_token=str(token), upper_bound=upper, rate_limit=answer.rate_limit)
+        token = (body.get("pagination") or {}).get("nextToken") or ""
+    except (TypeError, ValueError, AttributeError) as e:
+        raise OrdersApiError("bad_response", "malformed page", answer.status) from e
+    return Page(
+        orders=orders,
+        next_token=str(token),
+        upper_bound=upper,
+        rate_limit=answer.rate_limit,
+        unreadable=tuple(unreadable),
+    )
 
 
 def _iso(value: datetime) -> str:
@@ -129,8 +248,6 @@ def search_orders(
     page_size: int = 100,
 ) -> Page:
     """One page. With a pagination token, the other filters are sent unchanged as the model asks."""
-    from datetime import UTC
-
     params: dict[str, Any] = {
         "marketplaceIds": ",".join(marketplace_ids),
         "maxResultsPerPage": page_size,
@@ -157,7 +274,9 @@ def get_order(sp_api_base: str, access_token: str, order_id: str) -> Order:
         params={"includedData": INCLUDED_DATA},
     )
     body = answer.body
+    if not isinstance(body, dict) or "order" not in body:
+        raise OrdersApiError("bad_response", "no order", answer.status)
     try:
         return parse_order(body["order"])
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise OrdersApiError("bad_response", "malformed order", answer.status) from e
+    except BadOrder as e:
+        raise OrdersApiError("bad_response", f"malformed order: {e}", answer.status) from e

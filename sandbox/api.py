@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from sandbox import clock, faults, orders, services
+from sandbox import applications, clock, faults, orders, services
 from sandbox.models import (
     SELLER_ID_ALPHABET,
     SandboxAppAuthorization,
@@ -100,6 +100,25 @@ def expire(
 ) -> None:
     """The 365-day authorization lapses now."""
     services.expire(authorization(selling_partner_id, application_id_or_client_id), clock.now())
+
+
+def rotate(application_id_or_client_id: str | SandboxApplication) -> dict[str, Any]:
+    """rotateApplicationClientSecret without HTTP: a new current secret (180 days), the old one kept for 7 days,
+    and APPLICATION_OAUTH_CLIENT_NEW_SECRET sent to settings.SANDBOX_NOTIFICATIONS_QUEUE_URL; returns the message.
+
+    Raises applications.RotationRefused (no queue: 400; again within the usage plan: 429), NotificationError when
+    the queue refuses (then nothing changed) and LookupError for an unknown or non-SP-API application."""
+    return applications.rotate(_application(application_id_or_client_id))
+
+
+def announce_secret_expiry(
+    application_id_or_client_id: str | SandboxApplication, days_left: int | None = None
+) -> dict[str, Any]:
+    """Send APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY as Amazon does ahead of the deadline; returns the message.
+
+    days_left=None announces the current secret's stored expiry; 0 to 180 first moves that expiry to days_left
+    days from now (ValueError outside). NotificationError when no queue is set or it refuses."""
+    return applications.announce_secret_expiry(_application(application_id_or_client_id), days_left)
 
 
 def set_fault(endpoint: str, kind: str, delay: float | None = None) -> None:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
-import secrets
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -57,6 +57,71 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     return client_id, secret
 
 
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+
+
+def _required(form: dict[str, str], name: str) -> str:
+    value = form.get(name, "")
+    if not value:
+        raise services.GrantError("invalid_request", f"The request is missing a required parameter : {name}")
+    return value
+
+
+def _authorization_code_grant(
+    application: SandboxApplication, form: dict[str, str], at: datetime
+) -> dict[str, Any]:
+    code = _required(form, "code")
+    # redirect_uri is optional here: Amazon's own example exchange sends grant_type, code, client_id and
+    # client_secret only (SP-API developer guide, "Step 4: Your application exchanges the LWA authorization code
+    # for a LWA refresh token"), and python-amazon-sp-api sends no redirect_uri. When it is sent, it must be the
+    # one of the consent (services.exchange_code).
+    return services.exchange_code(application, code, form.get("redirect_uri", ""), at).as_json()
+
+
+def _refresh_token_grant(
+    application: SandboxApplication, form: dict[str, str], at: datetime
+) -> dict[str, Any]:
+    return services.refresh(application, _required(form, "refresh_token"), at).as_json()
+
+
+def _client_credentials_grant(
+    application: SandboxApplication, form: dict[str, str], at: datetime
+) -> dict[str, Any]:
+    # Grantless operations: no refresh token, a space-separated `scope` instead ("Grantless operations"; the
+    # lwa-rotation sample asks for sellingpartnerapi::client_credential:rotation). services.issue_grantless_token.
+    return services.issue_grantless_token(application, _required(form, "scope"), at)
+
+
+GRANTS = {
+    "authorization_code": _authorization_code_grant,
+    "refresh_token": _refresh_token_grant,
+    "client_credentials": _client_credentials_grant,
+}
+
+
+def _client(
+    request: HttpRequest, form: dict[str, str], region: str, at: datetime
+) -> SandboxApplication | HttpResponse:
+    """The application authenticated by client_id + client_secret (form or Basic auth), or the refusal."""
+    client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+    basic = _basic_credentials(request)
+    if basic and not client_id:
+        client_id, client_secret = basic
+        if guard.NUL in client_id or guard.NUL in client_secret:
+            return token_bad_request(request, guard.NUL_MESSAGE)
+    application = services.application_by_client_id(client_id) if client_id else None
+    # The current secret, or the previous one during the overlap after a rotation (services.secret_matches).
+    if application is None or not services.secret_matches(application, client_secret, at):
+        return lwa_error("invalid_client", "Client authentication failed", 401)
+    if region != "NA" and application.kind == SandboxApplication.Kind.SP:
+        # SP-API applications get their tokens from https://api.amazon.com/auth/o2/token in every region ("Connect
+        # to the Selling Partner API"); api.amazon.co.uk / api.amazon.co.jp are Amazon Ads' regional hosts. The
+        # sandbox's EU/FE token paths play those Ads hosts and refuse SP-API clients, so a client that sends an
+        # SP-API grant to a regional host fails here instead of in production.
+        return lwa_error("invalid_client", "Client authentication failed", 401)
+    return application
+
+
 @csrf_exempt
 def token(request: HttpRequest, region: str) -> HttpResponse:
     fault = faults.apply("token", _token_fault)
@@ -70,49 +135,17 @@ def token(request: HttpRequest, region: str) -> HttpResponse:
     grant_type = form.get("grant_type", "")
     if not grant_type:
         return lwa_error("invalid_request", "The request is missing a required parameter : grant_type")
-    if grant_type not in ("authorization_code", "refresh_token"):
+    if grant_type not in GRANT_TYPES:
         return lwa_error("unsupported_grant_type", f"The grant type {grant_type} is not supported.")
-    client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
-    basic = _basic_credentials(request)
-    if basic and not client_id:
-        client_id, client_secret = basic
-        if guard.NUL in client_id or guard.NUL in client_secret:
-            return token_bad_request(request, guard.NUL_MESSAGE)
-    application = services.application_by_client_id(client_id) if client_id else None
-    # An application without a secret never authenticates (an empty secret would otherwise match an empty one).
-    if (
-        application is None
-        or not application.client_secret
-        or not secrets.compare_digest(application.client_secret.encode(), client_secret.encode())
-    ):
-        return lwa_error("invalid_client", "Client authentication failed", 401)
-    if region != "NA" and application.kind == SandboxApplication.Kind.SP:
-        # SP-API applications get their tokens from https://api.amazon.com/auth/o2/token in every region ("Connect
-        # to the Selling Partner API"); api.amazon.co.uk / api.amazon.co.jp are Amazon Ads' regional hosts. The
-        # sandbox's EU/FE token paths play those Ads hosts and refuse SP-API clients, so a client that sends an
-        # SP-API grant to a regional host fails here instead of in production.
-        return lwa_error("invalid_client", "Client authentication failed", 401)
     at = clock.now()
+    application = _client(request, form, region, at)
+    if isinstance(application, HttpResponse):
+        return application
     try:
-        if grant_type == "authorization_code":
-            code, redirect_uri = form.get("code", ""), form.get("redirect_uri", "")
-            if not code:
-                return lwa_error("invalid_request", "The request is missing a required parameter : code")
-            # redirect_uri is optional here: Amazon's own example exchange sends grant_type, code, client_id and
-            # client_secret only (SP-API developer guide, "Step 4: Your application exchanges the LWA
-            # authorization code for a LWA refresh token"), and python-amazon-sp-api sends no redirect_uri. When
-            # it is sent, it must be the one of the consent (services.exchange_code).
-            tokens = services.exchange_code(application, code, redirect_uri, at)
-        else:
-            refresh_token = form.get("refresh_token", "")
-            if not refresh_token:
-                return lwa_error(
-                    "invalid_request", "The request is missing a required parameter : refresh_token"
-                )
-            tokens = services.refresh(application, refresh_token, at)
+        body = GRANTS[grant_type](application, form, at)
     except services.GrantError as exc:
         return lwa_error(exc.error, exc.description, exc.status)
-    response = JsonResponse(tokens.as_json())
+    response = JsonResponse(body)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -52,6 +52,14 @@ class SandboxApplication(models.Model):
     developer = models.CharField(max_length=200)
     client_id = models.CharField(max_length=200, unique=True)
     client_secret = models.CharField(max_length=200)
+    # LWA client-secret rotation (sandbox/applications.py): Amazon's secrets live 180 days, and after a rotation
+    # the old secret keeps working for seven days ("Rotating your apps' LWA credentials"). Null expiry: not seeded
+    # yet (sandbox.services seeds it with the sandbox clock).
+    secret_expires_at = models.DateTimeField(null=True, blank=True, help_text="Virtual time.")
+    previous_client_secret = models.CharField(max_length=200, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, help_text="Virtual time.")
+    # The last rotateApplicationClientSecret: also the whole state of its one-token bucket (usage plan burst 1).
+    secret_rotated_at = models.DateTimeField(null=True, blank=True, help_text="Virtual time.")
     draft = models.BooleanField(default=False)
     redirect_uris = models.JSONField(
         default=list, help_text="Registered redirect URIs, compared whole (scheme, host, port and path)."
@@ -227,12 +235,29 @@ class SandboxOrder(models.Model):
 
 
 class SandboxListing(models.Model):
+    """A listings item of one marketplace as the last accepted patchListingsItem left it (sandbox/spapi.py).
+
+    quantity, lead_time_to_ship_max_days and restock_date are the members of the DEFAULT channel's
+    fulfillment_availability; other top-level attributes are kept in `attributes`. Reads show `published` (the item
+    before that submission) until `processed_at`, the virtual time Amazon's processing of it ends.
+    """
+
     seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="listings")
     sku = models.CharField(max_length=200)
     marketplace_id = models.CharField(max_length=20)
     product_type = models.CharField(max_length=100, blank=True)
     quantity = models.IntegerField(null=True, blank=True)
+    lead_time_to_ship_max_days = models.PositiveIntegerField(null=True, blank=True)
+    restock_date = models.DateField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # Listing issues Amazon reports asynchronously (the model's Issue objects). The sandbox never invents them;
+    # tests and the admin set them.
+    issues = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(null=True, blank=True, help_text="Virtual time.")
     updated = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True, help_text="Virtual time.")
+    # The item as reads show it until processed_at (null: it did not exist before).
+    published = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -5,6 +5,9 @@ every process produces exactly the same rows; days are generated lazily on first
 ignore_conflicts, which makes concurrent generation harmless. A whole day is stored at once but an order only exists
 for the API once virtual now has passed its creation time. Status changes over virtual time:
 PENDING → UNSHIPPED (30 min) → SHIPPED (about a day), or PENDING → CANCELLED (within hours).
+
+What searchOrders shows follows Amazon's model (orders_2026-01-01.json): includedData decides the optional blocks
+(`order_json`), and orders older than Amazon's retention never show (`retained`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, CharField, DateTimeField, F, QuerySet, Value, When
+from django.db.models import Case, CharField, DateTimeField, F, Q, QuerySet, Value, When
 
 from sandbox import catalog
 from sandbox.models import SandboxOrder, SandboxOrderDay, SandboxSeller
@@ -28,6 +31,48 @@ SHIPPED_AFTER = timedelta(days=1)
 CANCEL_RATE = 0.08
 # A status change can come this long after creation, so lastUpdated queries must look at earlier days too.
 MAX_CHANGE_DELAY = timedelta(days=2)
+
+# Retention: "This API does not display order data that is more than two years old, except in the JP, AU, and SG
+# marketplaces, for which data from 2016 and after is available." (orders_2026-01-01.json, info.description; also
+# https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-model: "Orders more than two years old don't show in
+# the API response"). Older orders are left out of the answer, which is not an error.
+RETENTION_YEARS = 2
+LONG_RETENTION_SITES = ("JP", "AU", "SG")
+LONG_RETENTION_FROM = datetime(2016, 1, 1, tzinfo=UTC)
+
+# includedData (enum in orders_2026-01-01.json). Without it "the response will include only basic information about
+# the orders, such as orderId, createdTime, salesChannel, programs, orderItemId, product"
+# (https://developer-docs.amazon.com/sp-api/docs/get-orders-with-filtering-criteria). The sandbox has data for
+# PROCEEDS (order and item proceeds) and FULFILLMENT (order and item fulfillment); the other datasets are optional
+# blocks it has nothing for, so they stay absent.
+INCLUDED_DATA = (
+    "BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES", "TAX",
+    "PAYMENT", "FULFILLMENT_ORDERS",
+)  # fmt: skip
+FULFILLED_BY = ("MERCHANT", "AMAZON")  # fulfilledBy enum in orders_2026-01-01.json
+
+
+def _years_before(at: datetime, years: int) -> datetime:
+    try:
+        return at.replace(year=at.year - years)
+    except ValueError:  # 29 February
+        return at.replace(year=at.year - years, day=28)
+
+
+def retained_since(marketplace_id: str, at: datetime) -> datetime:
+    """The oldest creation time searchOrders and getOrder still show for a marketplace at virtual time `at`."""
+    m = catalog.marketplace(marketplace_id)
+    if m is not None and m.site in LONG_RETENTION_SITES:
+        return LONG_RETENTION_FROM
+    return _years_before(at, RETENTION_YEARS)
+
+
+def retained(marketplace_ids: Iterable[str], at: datetime) -> Q:
+    """Orders of these marketplaces that Amazon's retention still shows at `at`."""
+    keep = Q(pk__in=[])
+    for marketplace_id in marketplace_ids:
+        keep |= Q(marketplace_id=marketplace_id, created_time__gte=retained_since(marketplace_id, at))
+    return keep
 
 
 def history_start(seller: SandboxSeller) -> date:
@@ -150,8 +195,11 @@ def search(
     last_updated_after: datetime | None = None,
     last_updated_before: datetime | None = None,
     statuses: list[str] | None = None,
+    fulfilled_by: list[str] | None = None,
+    retention: bool = False,
 ) -> QuerySet[SandboxOrder]:
-    """Orders as searchOrders sees them at virtual time `at`, in a stable order."""
+    """Orders as searchOrders sees them at virtual time `at`, in a stable order (with `retention`, without those
+    Amazon no longer shows)."""
     if created_after is not None:
         upper = min(created_before or at, at)
         ensure_generated(seller, marketplace_ids, created_after.date(), upper.date())
@@ -176,6 +224,10 @@ def search(
         )
     if statuses:
         qs = qs.filter(status__in=statuses)
+    if fulfilled_by:
+        qs = qs.filter(fulfilled_by__in=fulfilled_by)
+    if retention:
+        qs = qs.filter(retained(marketplace_ids, at))
     return qs
 
 
@@ -183,7 +235,9 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def order_json(order: SandboxOrder, at: datetime) -> dict[str, Any]:
+def order_json(order: SandboxOrder, at: datetime, included: Iterable[str] = ()) -> dict[str, Any]:
+    """The order in the model's Order shape as seen at `at`, with the optional blocks `included` asks for."""
+    included = set(included)
     status, updated = order.state_at(at)
     m = catalog.marketplace(order.marketplace_id)
     sales_channel: dict[str, str] = {"channelName": "AMAZON", "marketplaceId": order.marketplace_id}
@@ -194,31 +248,35 @@ def order_json(order: SandboxOrder, at: datetime) -> dict[str, Any]:
         quantity = int(item["quantity"])
         unit = Decimal(item["unitPrice"])
         shipped = quantity if status == "SHIPPED" else 0
-        items.append(
-            {
-                "orderItemId": item["orderItemId"],
-                "quantityOrdered": quantity,
-                "product": {
-                    "asin": item["asin"],
-                    "title": item["title"],
-                    "sellerSku": item["sku"],
-                    "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
-                    "price": {"unitPrice": catalog.money(unit, order.currency)},
-                },
-                "proceeds": {"proceedsTotal": catalog.money(unit * quantity, order.currency)},
-                "fulfillment": {"quantityFulfilled": shipped, "quantityUnfulfilled": quantity - shipped},
-            }
-        )
-    return {
+        line: dict[str, Any] = {
+            "orderItemId": item["orderItemId"],
+            "quantityOrdered": quantity,
+            "product": {
+                "asin": item["asin"],
+                "title": item["title"],
+                "sellerSku": item["sku"],
+                "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
+                "price": {"unitPrice": catalog.money(unit, order.currency)},
+            },
+        }
+        if "PROCEEDS" in included:
+            line["proceeds"] = {"proceedsTotal": catalog.money(unit * quantity, order.currency)}
+        if "FULFILLMENT" in included:
+            line["fulfillment"] = {"quantityFulfilled": shipped, "quantityUnfulfilled": quantity - shipped}
+        items.append(line)
+    doc: dict[str, Any] = {
         "orderId": order.order_id,
         "createdTime": iso(order.created_time),
         "lastUpdatedTime": iso(updated),
         "salesChannel": sales_channel,
-        "proceeds": {"grandTotal": catalog.money(order.total, order.currency)},
-        "fulfillment": {
+    }
+    if "PROCEEDS" in included:
+        doc["proceeds"] = {"grandTotal": catalog.money(order.total, order.currency)}
+    if "FULFILLMENT" in included:
+        doc["fulfillment"] = {
             "fulfillmentStatus": status,
             "fulfilledBy": order.fulfilled_by,
             "fulfillmentServiceLevel": "STANDARD",
-        },
-        "orderItems": items,
-    }
+        }
+    doc["orderItems"] = items
+    return doc

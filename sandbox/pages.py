@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from amazon import marketplaces
-from sandbox import catalog, clock, faults, services
+from sandbox import applications, catalog, clock, faults, services
 from sandbox.models import SandboxAppAuthorization, SandboxApplication, SandboxAppstoreRequest, SandboxSeller
 
 
@@ -229,8 +229,34 @@ def control_access(view: ControlView) -> ControlView:
     return wrapper
 
 
+def _announce_secret_expiry(request: HttpRequest) -> HttpResponseRedirect:
+    """The control page's "Announce secret expiry" button (an SP-API application, optional days left 0-180)."""
+    raw_pk = request.POST.get("application", "")
+    application = None
+    if raw_pk.isdigit() and len(raw_pk) <= 18:
+        application = SandboxApplication.objects.filter(
+            pk=int(raw_pk), kind=SandboxApplication.Kind.SP
+        ).first()
+    try:
+        if application is None:
+            raise ValueError("Choose an SP-API application.")
+        message = applications.announce_secret_expiry(application, request.POST.get("days_left", ""))
+    except (ValueError, applications.NotificationError) as exc:
+        messages.error(request, str(exc))
+    else:
+        expiry = message["payload"]["applicationOAuthClientSecretExpiry"]["clientSecretExpiryTime"]
+        messages.success(request, f"Announced the secret expiry of {application.name} ({expiry}).")
+    return redirect(reverse("sandbox:control"))
+
+
 @control_access
 def control(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        # The page's own form (no route of its own): the control page's access rules and CSRF apply.
+        if request.POST.get("action") == "announce_secret_expiry":
+            return _announce_secret_expiry(request)
+        messages.error(request, "Unknown action.")
+        return redirect(reverse("sandbox:control"))
     services.sync_applications()
     at = clock.now()
     # Explicit order_by: Meta.ordering is dropped from GROUP BY queries.
@@ -273,6 +299,7 @@ def control(request: HttpRequest) -> HttpResponse:
             "max_delay": f"{faults.MAX_DELAY_SECONDS:g}",
             "min_scale": f"{clock.MIN_SCALE:g}",
             "max_scale": f"{clock.MAX_SCALE:g}",
+            "max_days_left": applications.MAX_DAYS_LEFT,
         },
     )  # fmt: skip
 

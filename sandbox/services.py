@@ -9,9 +9,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.core import signing
+from django.db import IntegrityError, transaction
 
-from sandbox import catalog
+from sandbox import catalog, clock
 from sandbox.models import (
     ACCESS_TOKEN_SECONDS,
     AUTHORIZATION_VALIDITY,
@@ -87,20 +88,99 @@ def configured_applications() -> list[dict[str, Any]]:
     return apps
 
 
+# Amazon's LWA client secrets live 180 days and the old secret keeps working seven days after a rotation
+# ("Rotating your apps' LWA credentials": "You must rotate your LWA credentials (client secrets) for all applications
+# every 180 days", "Your old credentials expire seven days after you generate new credentials"). The sample
+# APPLICATION_OAUTH_CLIENT_NEW_SECRET of github:amzn/selling-partner-api-samples use-cases/lwa-rotation/docs/
+# DEPLOYMENT.md shows both: newClientSecretExpiryTime = eventTime + 180 days, oldClientSecretExpiryTime = + 7 days.
+SECRET_VALIDITY = timedelta(days=180)
+SECRET_OVERLAP = timedelta(days=7)
+
+
+def _seeded_secret(secret: str, at: datetime) -> dict[str, Any]:
+    """A secret from the settings as a fresh current secret: no previous one, 180 days from now."""
+    return {
+        "client_secret": secret,
+        "secret_expires_at": at + SECRET_VALIDITY,
+        "previous_client_secret": "",
+        "previous_secret_expires_at": None,
+        "secret_rotated_at": None,
+    }
+
+
 def sync_applications() -> None:
-    """Make the SandboxApplication rows match the settings (one read when nothing changed)."""
+    """Make the SandboxApplication rows match the settings (one read when nothing changed).
+
+    The secret in the settings only seeds a new row, or a row whose client id changed: a secret rotated inside the
+    sandbox (rotateApplicationClientSecret, sandbox/applications.py) is the application's secret from then on, as
+    at Amazon, and a settings file still holding the old one never brings it back.
+    """
     wanted = configured_applications()
     existing = {a.application_id: a for a in SandboxApplication.objects.all()}
     for spec in wanted:
         row = existing.get(spec["application_id"])
-        if row is not None and all(getattr(row, k) == v for k, v in spec.items()):
+        fields = {k: v for k, v in spec.items() if k != "client_secret"}
+        if (
+            row is not None
+            and row.secret_expires_at is not None
+            and all(getattr(row, k) == v for k, v in fields.items())
+        ):
             continue
+        at = clock.now()
         with transaction.atomic():
             # A client id moved to another application id: free it first (client_id is unique).
             SandboxApplication.objects.filter(client_id=spec["client_id"]).exclude(
                 application_id=spec["application_id"]
             ).delete()
-            SandboxApplication.objects.update_or_create(application_id=spec["application_id"], defaults=spec)
+            if row is None:
+                _create_application({**fields, **_seeded_secret(spec["client_secret"], at)})
+            elif row.client_id != spec["client_id"]:
+                SandboxApplication.objects.filter(pk=row.pk).update(
+                    **fields, **_seeded_secret(spec["client_secret"], at)
+                )
+            else:
+                SandboxApplication.objects.filter(pk=row.pk).update(**fields)
+                # A row from before secret expiries were kept: its current secret starts its 180 days now.
+                SandboxApplication.objects.filter(pk=row.pk, secret_expires_at__isnull=True).update(
+                    secret_expires_at=at + SECRET_VALIDITY
+                )
+
+
+def _create_application(values: dict[str, Any]) -> None:
+    try:
+        with transaction.atomic():
+            SandboxApplication.objects.create(**values)
+    except IntegrityError:
+        pass  # another process created it first, from the same settings
+
+
+def secret_expiry(application: SandboxApplication) -> datetime:
+    """The current secret's expiry, seeded (180 days from now) for a row that has none yet, e.g. one made in the
+    admin."""
+    if application.secret_expires_at is None:
+        at = clock.now() + SECRET_VALIDITY
+        SandboxApplication.objects.filter(pk=application.pk, secret_expires_at__isnull=True).update(
+            secret_expires_at=at
+        )
+        application.refresh_from_db(fields=["secret_expires_at"])
+    assert application.secret_expires_at is not None
+    return application.secret_expires_at
+
+
+def secret_matches(application: SandboxApplication, secret: str, at: datetime) -> bool:
+    """The client secret authenticates the application: the current one, or the previous one until its overlap
+    ends. A secret that is empty on our side never matches (an empty secret would otherwise match an empty one)."""
+    given = secret.encode()
+    current = bool(application.client_secret) and secrets.compare_digest(
+        application.client_secret.encode(), given
+    )
+    previous = (
+        bool(application.previous_client_secret)
+        and application.previous_secret_expires_at is not None
+        and application.previous_secret_expires_at > at
+        and secrets.compare_digest(application.previous_client_secret.encode(), given)
+    )
+    return current or previous
 
 
 def application_by_id(application_id: str) -> SandboxApplication | None:
@@ -308,3 +388,70 @@ def check_access_token(token: str, at: datetime) -> SandboxAppAuthorization:
     if row.generation != auth.generation or not auth.is_active(at):
         raise AccessDenied(TOKEN_INVALID)
     return auth
+
+
+# Grantless operations: LWA's client_credentials grant with a `scope` instead of a refresh token ("Grantless
+# operations" and "Connect to the SP-API", step 1, in Amazon's SP-API documentation). Amazon documents two scopes:
+# sellingpartnerapi::notifications (Notifications API destinations and subscriptions) and
+# sellingpartnerapi::client_credential:rotation (the Application Management API, rotateApplicationClientSecret; the
+# scope github:amzn/selling-partner-api-samples use-cases/lwa-rotation asks for in ApiUtils/Constants.java).
+# Grantless operations apply to seller (SP-API) applications only.
+NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
+ROTATION_SCOPE = "sellingpartnerapi::client_credential:rotation"
+GRANTLESS_SCOPES = (NOTIFICATIONS_SCOPE, ROTATION_SCOPE)
+MAX_SCOPE = 500
+MAX_GRANTLESS_TOKEN = 2000
+# Amazon's grantless access tokens start with "Atc|". The sandbox's are signed (settings.SECRET_KEY) rather than
+# stored: they carry the application, the scopes and the virtual expiry, and no seller.
+GRANTLESS_PREFIX = "Atc|"
+_GRANTLESS_SALT = "sandbox.lwa.client_credentials"
+
+
+def issue_grantless_token(application: SandboxApplication, scope: str, at: datetime) -> dict[str, Any]:
+    """The token endpoint's JSON for a client_credentials grant; GrantError for a scope Amazon does not know."""
+    scopes = scope.split()
+    if not scopes:
+        raise GrantError("invalid_request", "The request is missing a required parameter : scope")
+    if len(scope) > MAX_SCOPE or any(s not in GRANTLESS_SCOPES for s in scopes):
+        raise GrantError("invalid_scope", "An unknown scope was requested")
+    if application.kind != SandboxApplication.Kind.SP:
+        raise GrantError("unauthorized_client", "The client is not authorized to request a grantless token")
+    wanted = sorted(set(scopes))
+    payload = {
+        "app": application.application_id,
+        "client": application.client_id,
+        "scope": wanted,
+        "exp": (at + timedelta(seconds=ACCESS_TOKEN_SECONDS)).timestamp(),
+        "nonce": secrets.token_urlsafe(12),
+    }
+    return {
+        "access_token": GRANTLESS_PREFIX + signing.dumps(payload, salt=_GRANTLESS_SALT, compress=True),
+        "scope": " ".join(wanted),
+        "token_type": "bearer",
+        "expires_in": ACCESS_TOKEN_SECONDS,
+    }
+
+
+def check_grantless_token(token: str, scope: str, at: datetime) -> SandboxApplication:
+    """The application a grantless access token with `scope` was issued to; AccessDenied otherwise.
+
+    A grantless token opens only the operations of its scopes: the SP-API views look tokens up in
+    SandboxAccessToken (check_access_token), where a grantless token never is, so it opens no seller's data."""
+    if not token:
+        raise AccessDenied("")
+    if not token.startswith(GRANTLESS_PREFIX) or len(token) > MAX_GRANTLESS_TOKEN:
+        raise AccessDenied(TOKEN_INVALID)
+    try:
+        payload = signing.loads(token[len(GRANTLESS_PREFIX) :], salt=_GRANTLESS_SALT)
+    except signing.BadSignature as exc:
+        raise AccessDenied(TOKEN_INVALID) from exc
+    if not isinstance(payload, dict) or scope not in payload.get("scope", []):
+        raise AccessDenied(TOKEN_INVALID)
+    if not isinstance(payload.get("exp"), float) or payload["exp"] <= at.timestamp():
+        raise AccessDenied(TOKEN_EXPIRED)
+    application = SandboxApplication.objects.filter(
+        application_id=str(payload.get("app", "")), client_id=str(payload.get("client", ""))
+    ).first()
+    if application is None:
+        raise AccessDenied(TOKEN_INVALID)
+    return application

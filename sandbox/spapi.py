@@ -6,15 +6,17 @@ import base64
 import binascii
 import functools
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox import catalog, clock, faults, guard, orders, ratelimit, services
@@ -68,6 +70,8 @@ class Call:
 
 
 Handler = Callable[..., HttpResponse]
+ACCESS_DENIED = "Access to requested resource is denied."
+MISSING_TOKEN = "Access token is missing in the request header."
 
 
 def operation(endpoint: str, name: str) -> Callable[[Handler], Handler]:
@@ -81,12 +85,18 @@ def operation(endpoint: str, name: str) -> Callable[[Handler], Handler]:
             if fault is not None:
                 return fault
             at = clock.now()
+            token = request.headers.get("x-amz-access-token", "")
+            if not token:
+                # Amazon's own example of an error response: code Unauthorized, message "Access to requested
+                # resource is denied.", details "Access token is missing in the request header."
+                # (https://developer-docs.amazon.com/sp-api/docs/response-format; github:amzn/selling-partner-api-docs
+                # guides/en-US/developer-guide/SellingPartnerApiDeveloperGuide.md, "Error response").
+                return error_response(403, "Unauthorized", ACCESS_DENIED, MISSING_TOKEN)
             try:
-                auth = services.check_access_token(request.headers.get("x-amz-access-token", ""), at)
+                auth = services.check_access_token(token, at)
             except services.AccessDenied as denied:
-                return error_response(
-                    403, "Unauthorized", "Access to requested resource is denied.", denied.details
-                )
+                # An unknown, revoked or expired token keeps the message, with its own details.
+                return error_response(403, "Unauthorized", ACCESS_DENIED, denied.details)
             # Tokens are regional: another region's host denies them, as Amazon does.
             if auth.application.kind != SandboxApplication.Kind.SP or auth.seller.region != region:
                 return error_response(403, "Unauthorized", "Access to requested resource is denied.")
@@ -99,7 +109,7 @@ def operation(endpoint: str, name: str) -> Callable[[Handler], Handler]:
             try:
                 response = handler(request, call, *args, **kwargs)
             except BadRequest as bad:
-                response = error_response(bad.status, bad.code, bad.message)
+                response = error_response(bad.status, bad.code, bad.message, getattr(bad, "details", ""))
             # Amazon never sends the usage plan on 401/403/429 answers.
             # The header carries the rate applied per real second: with a compressed clock (time scale > 1) the
             # sandbox really allows scale × the plan's rate, and a client that follows the header keeps up.
@@ -202,34 +212,67 @@ MAX_SEARCH_MARKETPLACES = 50
 
 
 def parse_search(request: HttpRequest, call: Call) -> dict[str, Any]:
-    """The searchOrders query as a dict of plain values (what a paginationToken carries), validated per the model."""
-    marketplace_ids = _seller_marketplaces(request, call, limit=MAX_SEARCH_MARKETPLACES)
+    """The searchOrders filters as a dict of plain values (what a paginationToken pins), validated per the model.
+
+    maxResultsPerPage and includedData are not pinned: the model's Pagination says every other parameter must be
+    sent again unchanged, "with the exception of maxResultsPerPage and includedData, which can be modified between
+    calls" (orders_2026-01-01.json, definitions.Pagination). They are read from each request (`_page_options`).
+    """
+    marketplace_ids = _order_marketplaces(request, call)
     window = _search_window(request, call.at)
-    statuses = _list_param(request, "fulfillmentStatuses")
-    for status in statuses:
-        if status not in STATUSES:
-            raise BadRequest(f"Invalid fulfillmentStatuses value: {status}.")
     return {
         "marketplaceIds": marketplace_ids,
         **{name: value.isoformat() if value else None for name, value in window.items()},
-        "statuses": statuses,
-        "max": _max_results(request),
+        "statuses": _enum_list(request, "fulfillmentStatuses", STATUSES),
+        "fulfilledBy": _enum_list(request, "fulfilledBy", orders.FULFILLED_BY),
     }
 
 
-def _seller_marketplaces(request: HttpRequest, call: Call, limit: int | None = None) -> list[str]:
-    """The required marketplaceIds, each one the seller participates in."""
+def _enum_list(request: HttpRequest, name: str, allowed: Any) -> list[str]:
+    """An array parameter whose items are an enum of the model (fulfillmentStatuses, fulfilledBy, includedData)."""
+    values = _list_param(request, name)
+    for value in values:
+        if value not in allowed:
+            raise BadRequest(f"Invalid {name} value: {value}.")
+    return values
+
+
+class Denied(BadRequest):
+    """403 Unauthorized with Amazon's message and its details."""
+
+    def __init__(self, details: str = "") -> None:
+        super().__init__(ACCESS_DENIED, status=403, code="Unauthorized")
+        self.details = details
+
+
+NOT_FOR_REGION = "The marketplaces you provided are not valid for region."
+
+
+def _order_marketplaces(request: HttpRequest, call: Call) -> list[str]:
+    """searchOrders' marketplaceIds, refused the way Amazon refuses them.
+
+    The parameter is optional (orders_2026-01-01.json: "required": false, maxItems 50) and the model names no
+    default; without it the search is not narrowed to some marketplaces, so it covers every marketplace the seller
+    participates in (in the host's region, the only ones its token reaches).
+    A marketplace of another region: 403 Unauthorized "Access to requested resource is denied." with details "The
+    marketplaces you provided are not valid for region." (Amazon's answer to searchOrders 2026-01-01,
+    github:amzn/selling-partner-api-models issue #5126). A marketplace of the region the seller does not participate
+    in: 403 Unauthorized "Access to requested resource is denied." (issue #5295 of the same repository; the model's
+    403: "access to the resource is forbidden").
+    """
     marketplace_ids = _list_param(request, "marketplaceIds")
     if not marketplace_ids:
-        raise BadRequest("marketplaceIds is required.")
-    if limit is not None and len(marketplace_ids) > limit:
-        raise BadRequest(f"marketplaceIds accepts at most {limit} values.")
+        return list(call.seller.marketplace_ids)
+    if len(marketplace_ids) > MAX_SEARCH_MARKETPLACES:
+        raise BadRequest(f"marketplaceIds accepts at most {MAX_SEARCH_MARKETPLACES} values.")
+    for marketplace_id in marketplace_ids:
+        m = catalog.marketplace(marketplace_id)
+        if m is None or m.region != call.seller.region:
+            raise Denied(NOT_FOR_REGION)
     for marketplace_id in marketplace_ids:
         if marketplace_id not in call.seller.marketplace_ids:
-            raise BadRequest(
-                f"Invalid marketplaceId: {marketplace_id}. The seller does not participate in it."
-            )
-    return marketplace_ids
+            raise Denied()
+    return list(dict.fromkeys(marketplace_ids))
 
 
 def _search_window(request: HttpRequest, at: datetime) -> dict[str, datetime | None]:
@@ -291,31 +334,70 @@ def run_search(seller: SandboxSeller, query: dict[str, Any], at: datetime) -> An
         last_updated_after=_dt(query["lastUpdatedAfter"]),
         last_updated_before=_dt(query["lastUpdatedBefore"]),
         statuses=query["statuses"],
+        fulfilled_by=query.get("fulfilledBy") or [],
+        # Older orders never show (orders_2026-01-01.json, info.description; sandbox/orders.py RETENTION_YEARS).
+        retention=True,
     )
+
+
+def _page_options(request: HttpRequest) -> tuple[int, list[str]]:
+    """maxResultsPerPage (default 100) and includedData (default: basic information only), read per page."""
+    return _max_results(request), _enum_list(request, "includedData", orders.INCLUDED_DATA)
+
+
+def _check_resent(request: HttpRequest, call: Call, query: dict[str, Any]) -> None:
+    """Filters sent again with a paginationToken must keep the values of the first request (the model's
+    Pagination: "All other parameters must be provided with the same values"). Filters left out are taken from the
+    token."""
+    differ = []
+    for name in (n for pair in SEARCH_BOUNDS for n in pair):
+        if request.GET.get(name):
+            value = _date_param(request, name)
+            if (value.isoformat() if value else None) != query.get(name):
+                differ.append(name)
+    if _list_param(request, "marketplaceIds") and sorted(_order_marketplaces(request, call)) != sorted(
+        query["marketplaceIds"]
+    ):
+        differ.append("marketplaceIds")
+    for name, key in (("fulfillmentStatuses", "statuses"), ("fulfilledBy", "fulfilledBy")):
+        if _list_param(request, name) and sorted(_list_param(request, name)) != sorted(query.get(key) or []):
+            differ.append(name)
+    if differ:
+        raise BadRequest(
+            f"The paginationToken belongs to a search with other values of {', '.join(differ)}: every parameter "
+            "except maxResultsPerPage and includedData must be sent with the values of the first request."
+        )
+
+
+def _pinned(request: HttpRequest, call: Call, token: str) -> tuple[dict[str, Any], int, datetime]:
+    """The filters, offset and moment a paginationToken pins, so later pages never shift."""
+    data = _decode_token(token)
+    if data.get("seller") != call.seller.selling_partner_id or not isinstance(data.get("query"), dict):
+        raise BadRequest("Invalid paginationToken.")
+    try:
+        at = datetime.fromisoformat(data["at"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadRequest("Invalid paginationToken.") from exc
+    _check_resent(request, call, data["query"])
+    return data["query"], data["offset"], at
 
 
 @operation("orders", "searchOrders")
 def search_orders(request: HttpRequest, call: Call) -> HttpResponse:
     if request.method != "GET":
         raise BadRequest("Method not allowed.", status=405, code="MethodNotAllowed")
+    size, included = _page_options(request)
     token = request.GET.get("paginationToken")
     if token:
-        # The token pins the query and the moment of the first page, so later pages never shift.
-        data = _decode_token(token)
-        if data.get("seller") != call.seller.selling_partner_id or not isinstance(data.get("query"), dict):
-            raise BadRequest("Invalid paginationToken.")
-        query, offset = data["query"], data["offset"]
-        try:
-            at = datetime.fromisoformat(data["at"])
-            qs = run_search(call.seller, query, at)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BadRequest("Invalid paginationToken.") from exc
+        query, offset, at = _pinned(request, call, token)
     else:
         query, offset, at = parse_search(request, call), 0, call.at
+    try:
         qs = run_search(call.seller, query, at)
-    size = int(query["max"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadRequest("Invalid paginationToken.") from exc
     page = list(qs[offset : offset + size + 1])
-    body: dict[str, Any] = {"orders": [orders.order_json(o, at) for o in page[:size]]}
+    body: dict[str, Any] = {"orders": [orders.order_json(o, at, included) for o in page[:size]]}
     if len(page) > size:
         body["pagination"] = {
             "nextToken": _encode_token(
@@ -338,44 +420,91 @@ def search_orders(request: HttpRequest, call: Call) -> HttpResponse:
 def get_order(request: HttpRequest, call: Call, order_id: str) -> HttpResponse:
     if request.method != "GET":
         raise BadRequest("Method not allowed.", status=405, code="MethodNotAllowed")
+    included = _enum_list(request, "includedData", orders.INCLUDED_DATA)
     order = SandboxOrder.objects.filter(
         order_id=order_id, seller=call.seller, created_time__lte=call.at
     ).first()
-    if order is None:
+    # An order past Amazon's retention is not shown (orders_2026-01-01.json, info.description).
+    if order is None or order.created_time < orders.retained_since(order.marketplace_id, call.at):
         raise BadRequest(f"Order {order_id} was not found.", status=404, code="NotFound")
-    return JsonResponse({"order": orders.order_json(order, call.at)})
+    return JsonResponse({"order": orders.order_json(order, call.at, included)})
 
 
-QUANTITY_PATH = "/attributes/fulfillment_availability"
+# --- Listings Items 2021-08-01 (listingsItems_2021-08-01.json) ----------------------------------------------------
+#
+# getListingsItem and patchListingsItem share the path /listings/2021-08-01/items/{sellerId}/{sku}; `listings_item`
+# dispatches on the method, and each operation keeps its own usage plan.
+
+FULFILLMENT = "fulfillment_availability"
+DEFAULT_CHANNEL = "DEFAULT"
+# The members of a fulfillment_availability entry the sandbox keeps besides its selector fulfillment_channel_code.
+FULFILLMENT_MEMBERS = ("quantity", "lead_time_to_ship_max_days", "restock_date")
+# PatchOperation.op in the model.
 PATCH_OPS = {"add", "replace", "merge", "delete"}
-
-
-def _quantity_from(patches: list[dict[str, Any]]) -> tuple[int | None, list[dict[str, Any]]]:
-    """The quantity set by the patches (None if they set none) and listing issues for invalid values."""
-    quantity: int | None = None
-    issues: list[dict[str, Any]] = []
-    for patch in patches:
-        if patch["path"] != QUANTITY_PATH or patch["op"] == "delete":
-            continue
-        for entry in patch.get("value") or []:
-            value = entry.get("quantity")
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                issues.append(
-                    {
-                        "code": "90220",
-                        "message": "'quantity' must be a whole number of zero or more.",
-                        "severity": "ERROR",
-                        "attributeNames": ["fulfillment_availability"],
-                        "categories": ["INVALID_ATTRIBUTE"],
-                    }
-                )
-            else:
-                quantity = value
-    return quantity, issues
-
-
+# The model, patchListingsItem: "Only top-level listings item attributes can be patched. Patching nested attributes is
+# not supported."
+TOP_LEVEL_ONLY = (
+    "Only top-level listings item attributes can be patched. Patching nested attributes is not supported."
+)
+ATTRIBUTE_PATH = re.compile(r"^/attributes/([a-z0-9_]{1,100})$")
+# "Merge a listing" (https://developer-docs.amazon.com/sp-api/docs/merge-a-listing): "You must provide non-empty
+# values for the selector field such as fulfillment_channel_code" (audience for purchasable_offer). A merge entry of
+# another attribute is matched to the stored entry with the same values of these selectors.
+SELECTORS = ("fulfillment_channel_code", "marketplace_id", "language_tag", "audience", "currency")
+# ACCEPTED means "accepted for processing" (the model's ListingsItemSubmissionResponse), and "Accepted does not mean
+# the process is complete" ("Manage Listings Issues", https://developer-docs.amazon.com/sp-api/docs/manage-listings-
+# issues). Amazon gives no duration; the sandbox shows an accepted submission to getListingsItem after this much
+# virtual time, so a client reading too early still sees the old quantity (a frozen clock gets there only when
+# advanced).
+PROCESSING_DELAY = timedelta(seconds=5)
+# getListingsItem includedData (the model's enum); default summaries.
+INCLUDED_DATA = (
+    "summaries", "attributes", "issues", "offers", "fulfillmentAvailability", "procurement", "relationships",
+    "productTypes",
+)  # fmt: skip
 MAX_SKU = 200  # SandboxListing.sku
 MAX_PRODUCT_TYPE = 100  # SandboxListing.product_type
+# getListingsItem's usage plan in the model: rate 5, burst 10 (sandbox/ratelimit.py's table does not list it).
+ratelimit.PLANS.setdefault("getListingsItem", ratelimit.UsagePlan(5.0, 10))
+
+
+def _listing_marketplaces(request: HttpRequest, call: Call) -> list[str]:
+    """The required marketplaceIds, refused the way the Listings Items API refuses them.
+
+    A marketplace the seller does not sell in: 400 InvalidInput "Invalid 'sellerId' and 'marketplaceId' combination
+    provided." with empty details (Amazon's answer to patchListingsItem quoted in
+    github.com/jlevers/selling-partner-api/issues/777; a public client's test records the same answer to
+    getListingsItem). An id that is no Amazon marketplace: 400 InvalidInput "Invalid 'marketplaceIds' provided.",
+    Amazon's wording for a refused marketplaceIds (github.com/amzn/selling-partner-api-models/issues/2771, where the
+    trigger is not stated).
+    """
+    marketplace_ids = _list_param(request, "marketplaceIds")
+    if not marketplace_ids:
+        raise BadRequest("marketplaceIds is required.")
+    for marketplace_id in marketplace_ids:
+        if catalog.marketplace(marketplace_id) is None:
+            raise BadRequest("Invalid 'marketplaceIds' provided.")
+        if marketplace_id not in call.seller.marketplace_ids:
+            raise BadRequest("Invalid 'sellerId' and 'marketplaceId' combination provided.")
+    return marketplace_ids
+
+
+def _check_item(call: Call, seller_id: str, sku: str) -> None:
+    # A seller id the access token does not belong to: 403, as for every Listings Items operation.
+    if seller_id != call.seller.selling_partner_id:
+        raise BadRequest("Access to requested resource is denied.", status=403, code="Unauthorized")
+    if len(sku) > MAX_SKU:
+        raise BadRequest(f"sku has at most {MAX_SKU} characters.")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return guard.NUL in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _patch_body(request: HttpRequest) -> dict[str, Any]:
@@ -399,23 +528,208 @@ def _patch_body(request: HttpRequest) -> dict[str, Any]:
             or not isinstance(patch.get("path"), str)
         ):
             raise BadRequest("Each patch needs an op (add, replace, merge or delete) and a path.")
+        if not ATTRIBUTE_PATH.match(patch["path"]):
+            raise BadRequest(TOP_LEVEL_ONLY)
         value = patch.get("value")
         if value is not None and (not isinstance(value, list) or not all(isinstance(v, dict) for v in value)):
             raise BadRequest("A patch value must be an array of objects.")
+        if _has_nul(value):
+            # PostgreSQL cannot store NUL in JSON text, as sandbox/guard.py explains for parameters.
+            raise BadRequest(guard.NUL_MESSAGE)
     return body
 
 
+def _issue(message: str, attribute: str, category: str = "INVALID_ATTRIBUTE") -> dict[str, Any]:
+    # The model's Issue; 90220 is the code of its own example of an attribute issue.
+    return {
+        "code": "90220",
+        "message": message,
+        "severity": "ERROR",
+        "attributeNames": [attribute],
+        "categories": [category],
+    }
+
+
+MAX_STORED_INT = 2**31 - 1  # SandboxListing's integer columns (PostgreSQL integer)
+
+
+def _whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_STORED_INT
+
+
+def _fulfillment_issues(op: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """Synchronous issues of one fulfillment_availability entry (a merge may null a member to remove it)."""
+    issues = []
+    channel = entry.get("fulfillment_channel_code")
+    if op == "merge" and not (isinstance(channel, str) and channel):
+        issues.append(
+            _issue("'fulfillment_channel_code' is required to merge.", FULFILLMENT, "MISSING_ATTRIBUTE")
+        )
+    elif channel is not None and channel != DEFAULT_CHANNEL:
+        # The sandbox's sellers fulfil their own orders: DEFAULT is their only channel.
+        issues.append(_issue(f"'fulfillment_channel_code' {channel!r} is not available.", FULFILLMENT))
+    for member in ("quantity", "lead_time_to_ship_max_days"):
+        value = entry.get(member)
+        if member in entry and not _whole_number(value) and not (op == "merge" and value is None):
+            issues.append(_issue(f"'{member}' must be a whole number of zero or more.", FULFILLMENT))
+    restock = entry.get("restock_date")
+    if "restock_date" in entry and not (op == "merge" and restock is None) and _date(restock) is None:
+        issues.append(_issue("'restock_date' must be a date (YYYY-MM-DD).", FULFILLMENT))
+    return issues
+
+
+def _date(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None
+
+
+def _patch_issues(patches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    issues: list[dict[str, Any]] = []
+    for patch in patches:
+        name = _attribute_name(patch)
+        if patch["op"] == "delete":
+            continue
+        for entry in patch.get("value") or []:
+            if name == FULFILLMENT:
+                issues.extend(_fulfillment_issues(patch["op"], entry))
+            elif patch["op"] == "merge" and not any(entry.get(k) for k in SELECTORS):
+                issues.append(
+                    _issue(f"A merge of '{name}' needs its selector values.", name, "MISSING_ATTRIBUTE")
+                )
+    return issues
+
+
+def _attribute_name(patch: dict[str, Any]) -> str:
+    match = ATTRIBUTE_PATH.match(patch["path"])
+    assert match is not None  # _patch_body checked it
+    return match.group(1)
+
+
+def _apply(listing: SandboxListing, patches: list[dict[str, Any]]) -> None:
+    """Apply valid patches in order: add/replace set the whole attribute value, merge changes only the members it
+    names (an explicit null removes one, "Merge a listing"), delete removes the attribute."""
+    for patch in patches:
+        name, op, value = _attribute_name(patch), patch["op"], patch.get("value") or []
+        if name == FULFILLMENT:
+            _apply_fulfillment(listing, op, value)
+        else:
+            listing.attributes = _apply_attribute(dict(listing.attributes or {}), name, op, value)
+
+
+def _apply_fulfillment(listing: SandboxListing, op: str, value: list[dict[str, Any]]) -> None:
+    entries = [e for e in value if e.get("fulfillment_channel_code", DEFAULT_CHANNEL) == DEFAULT_CHANNEL]
+    if op == "merge":
+        for entry in entries:
+            for member in FULFILLMENT_MEMBERS:
+                if member in entry:
+                    _set_member(listing, member, entry[member])
+        return
+    # replace/add: the new value is the whole attribute, so members it leaves out are gone; delete: all are.
+    entry = entries[-1] if entries and op != "delete" else {}
+    for member in FULFILLMENT_MEMBERS:
+        _set_member(listing, member, entry.get(member))
+
+
+def _set_member(listing: SandboxListing, member: str, value: Any) -> None:
+    if member == "restock_date":
+        listing.restock_date = _date(value)
+    else:
+        setattr(listing, member, value)
+
+
+def _apply_attribute(
+    attributes: dict[str, Any], name: str, op: str, value: list[dict[str, Any]]
+) -> dict[str, Any]:
+    if op == "delete":
+        attributes.pop(name, None)
+    elif op in ("add", "replace"):
+        attributes[name] = value
+    else:
+        current = [dict(e) for e in attributes.get(name) or [] if isinstance(e, dict)]
+        for entry in value:
+            keys = {k: entry[k] for k in SELECTORS if entry.get(k)}
+            stored = next((c for c in current if all(c.get(k) == v for k, v in keys.items())), None)
+            if stored is None:
+                current.append({k: v for k, v in entry.items() if v is not None})
+                continue
+            for k, v in entry.items():
+                if v is None:
+                    stored.pop(k, None)
+                else:
+                    stored[k] = v
+        attributes[name] = current
+    return attributes
+
+
+def _shown(listing: SandboxListing) -> dict[str, Any]:
+    """The listing as getListingsItem shows it (also what `published` keeps while a submission is processed)."""
+    return {
+        "product_type": listing.product_type,
+        "quantity": listing.quantity,
+        "lead_time_to_ship_max_days": listing.lead_time_to_ship_max_days,
+        "restock_date": listing.restock_date.isoformat() if listing.restock_date else None,
+        "attributes": listing.attributes or {},
+        "created": orders.iso(listing.created or listing.updated),
+        "updated": orders.iso(listing.updated),
+    }
+
+
+def _visible(listing: SandboxListing, at: datetime) -> dict[str, Any] | None:
+    if listing.processed_at is not None and at < listing.processed_at:
+        published: dict[str, Any] | None = listing.published
+        return published
+    return _shown(listing)
+
+
+def _submit(call: Call, sku: str, marketplace_id: str, body: dict[str, Any]) -> None:
+    listing, created = SandboxListing.objects.get_or_create(
+        seller=call.seller,
+        sku=sku,
+        marketplace_id=marketplace_id,
+        defaults={"created": call.at, "updated": call.at},
+    )
+    listing = SandboxListing.objects.select_for_update().get(pk=listing.pk)
+    if created:
+        published = None
+    elif listing.processed_at is None or call.at >= listing.processed_at:
+        published = _shown(listing)
+    else:
+        # The previous submission is still being processed: reads keep showing what was there before it.
+        published = listing.published
+    listing.product_type = body["productType"]
+    _apply(listing, body["patches"])
+    listing.updated = call.at
+    listing.published = published
+    listing.processed_at = call.at + PROCESSING_DELAY
+    listing.save()
+
+
+@csrf_exempt
+def listings_item(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """GET is getListingsItem, PATCH (and any other method, refused there) patchListingsItem."""
+    view = get_listings_item if request.method == "GET" else patch_listings_item
+    return view(request, **kwargs)
+
+
 @operation("listings", "patchListingsItem")
-def listings_item(request: HttpRequest, call: Call, seller_id: str, sku: str) -> HttpResponse:
+def patch_listings_item(request: HttpRequest, call: Call, seller_id: str, sku: str) -> HttpResponse:
     if request.method != "PATCH":
-        raise BadRequest("Only PATCH is simulated for listings items.", status=405, code="MethodNotAllowed")
-    if seller_id != call.seller.selling_partner_id:
-        raise BadRequest("Access to requested resource is denied.", status=403, code="Unauthorized")
-    if len(sku) > MAX_SKU:
-        raise BadRequest(f"sku has at most {MAX_SKU} characters.")
-    marketplace_ids = _seller_marketplaces(request, call)
+        raise BadRequest(
+            "Only GET and PATCH are simulated for listings items.", status=405, code="MethodNotAllowed"
+        )
+    _check_item(call, seller_id, sku)
+    marketplace_ids = _listing_marketplaces(request, call)
+    # issueLocale (optional): the sandbox words issues in en_US only, which is the model's fallback ("Localized
+    # messages default to `en_US` when localization is not available for the specified locale").
+    mode = request.GET.get("mode")
+    if mode is not None and mode != "VALIDATION_PREVIEW":
+        raise BadRequest(f"Invalid mode: {mode}.")
     body = _patch_body(request)
-    quantity, issues = _quantity_from(body["patches"])
+    issues = _patch_issues(body["patches"])
     submission_id = uuid.uuid4().hex
     if issues:
         for issue in issues:
@@ -423,16 +737,107 @@ def listings_item(request: HttpRequest, call: Call, seller_id: str, sku: str) ->
         return JsonResponse(
             {"sku": sku, "status": "INVALID", "submissionId": submission_id, "issues": issues}
         )
-    if request.GET.get("mode") == "VALIDATION_PREVIEW":
+    if mode == "VALIDATION_PREVIEW":
         return JsonResponse({"sku": sku, "status": "VALID", "submissionId": submission_id, "issues": []})
-    for marketplace_id in marketplace_ids:
-        defaults: dict[str, Any] = {"product_type": body["productType"], "updated": call.at}
-        if quantity is not None:
-            defaults["quantity"] = quantity
-        SandboxListing.objects.update_or_create(
-            seller=call.seller, sku=sku, marketplace_id=marketplace_id, defaults=defaults
-        )
+    with transaction.atomic():
+        for marketplace_id in marketplace_ids:
+            _submit(call, sku, marketplace_id, body)
     return JsonResponse({"sku": sku, "status": "ACCEPTED", "submissionId": submission_id, "issues": []})
+
+
+@operation("listings", "getListingsItem")
+def get_listings_item(request: HttpRequest, call: Call, seller_id: str, sku: str) -> HttpResponse:
+    """The listing as Amazon shows it now: an accepted patch shows once PROCESSING_DELAY has passed."""
+    _check_item(call, seller_id, sku)
+    marketplace_ids = _listing_marketplaces(request, call)
+    # issueLocale (optional): accepted; issues stay in en_US, the model's fallback (see patch_listings_item).
+    included = _list_param(request, "includedData") or ["summaries"]
+    for name in included:
+        if name not in INCLUDED_DATA:
+            raise BadRequest(f"Invalid includedData value: {name}.")
+    rows = {
+        row.marketplace_id: row
+        for row in SandboxListing.objects.filter(
+            seller=call.seller, sku=sku, marketplace_id__in=marketplace_ids
+        )
+    }
+    shown = [
+        (marketplace_id, rows[marketplace_id], view)
+        for marketplace_id in marketplace_ids
+        if marketplace_id in rows and (view := _visible(rows[marketplace_id], call.at)) is not None
+    ]
+    if not shown:
+        # Amazon's 404 for an unknown SKU: code NOT_FOUND (github.com/amzn/selling-partner-api-models/issues/4283),
+        # "SKU '…' not found in marketplace …" (as reported in github.com/jrl84/amazon-sp-api/issues/176).
+        raise BadRequest(
+            f"SKU '{sku}' not found in marketplace {','.join(marketplace_ids)}", status=404, code="NOT_FOUND"
+        )
+    return JsonResponse(_item_json(sku, shown, included))
+
+
+Shown = list[tuple[str, SandboxListing, dict[str, Any]]]
+
+
+def _item_json(sku: str, shown: Shown, included: list[str]) -> dict[str, Any]:
+    """The model's Item with the requested data sets; item-wide ones come from the first requested marketplace."""
+    first = shown[0][2]
+    data: dict[str, Any] = {
+        "summaries": lambda: [_summary(m, sku, view) for m, _row, view in shown],
+        "attributes": lambda: _attributes_json(first),
+        "issues": lambda: [
+            {"marketplaceIds": [m], **issue}
+            for m, row, _view in shown
+            for issue in row.issues or []
+            if isinstance(issue, dict)
+        ],
+        # The sandbox keeps no prices, and vendor procurement does not apply to sellers.
+        "offers": lambda: [],
+        "fulfillmentAvailability": lambda: _availability_json(first),
+        "procurement": lambda: [],
+        "relationships": lambda: [{"marketplaceId": m, "relationships": []} for m, _row, _view in shown],
+        "productTypes": lambda: [
+            {"marketplaceId": m, "productType": view["product_type"] or "PRODUCT"} for m, _row, view in shown
+        ],
+    }
+    body: dict[str, Any] = {"sku": sku}
+    for name in INCLUDED_DATA:
+        if name in included:
+            body[name] = data[name]()
+    return body
+
+
+def _summary(marketplace_id: str, sku: str, view: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "marketplaceId": marketplace_id,
+        "productType": view["product_type"] or "PRODUCT",
+        # BUYABLE: "can be purchased by shoppers", which takes stock; a listing is visible either way.
+        "status": ["BUYABLE", "DISCOVERABLE"] if (view["quantity"] or 0) > 0 else ["DISCOVERABLE"],
+        "createdDate": view["created"],
+        "lastUpdatedDate": view["updated"],
+    }
+    product = next((p for p in catalog.PRODUCTS if p[0] == sku), None)
+    if product is not None:
+        summary["asin"], summary["itemName"] = product[1], product[2]
+    return summary
+
+
+def _fulfillment_entry(view: dict[str, Any]) -> dict[str, Any] | None:
+    members = {m: view[m] for m in FULFILLMENT_MEMBERS if view.get(m) is not None}
+    return {"fulfillment_channel_code": DEFAULT_CHANNEL, **members} if members else None
+
+
+def _attributes_json(view: dict[str, Any]) -> dict[str, Any]:
+    attributes = dict(view["attributes"])
+    entry = _fulfillment_entry(view)
+    if entry is not None:
+        attributes[FULFILLMENT] = [entry]
+    return attributes
+
+
+def _availability_json(view: dict[str, Any]) -> list[dict[str, Any]]:
+    if view["quantity"] is None:
+        return []
+    return [{"fulfillmentChannelCode": DEFAULT_CHANNEL, "quantity": view["quantity"]}]
 
 
 MAX_PAGE_SIZE = 20  # listingsItems_2021-08-01.json, searchListingsItems pageSize: "maximum": 20, default 10.
@@ -448,7 +853,7 @@ def search_listings_items(request: HttpRequest, call: Call, seller_id: str) -> H
         raise BadRequest("Method not allowed.", status=405, code="MethodNotAllowed")
     if seller_id != call.seller.selling_partner_id:
         raise BadRequest("Access to requested resource is denied.", status=403, code="Unauthorized")
-    marketplace_ids = _seller_marketplaces(request, call)
+    marketplace_ids = _listing_marketplaces(request, call)
     try:
         page_size = int(request.GET.get("pageSize", "10"))
     except ValueError:

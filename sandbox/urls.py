@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import path, register_converter
 
-from sandbox import lwa, pages, spapi
+from sandbox import applications, lwa, pages, spapi
 from sandbox.guard import Refuse, guarded
 
 
@@ -63,6 +63,11 @@ urlpatterns = [
     ),
     path("<region:region>/sp/orders/2026-01-01/orders", sp(spapi.search_orders), name="search_orders"),
     path("<region:region>/sp/orders/2026-01-01/orders/<str:order_id>", sp(spapi.get_order), name="get_order"),
+    path(
+        "<region:region>/sp/applications/2023-11-30/clientSecret",
+        sp(applications.rotate_client_secret),
+        name="rotate_application_client_secret",
+    ),
     path(
         "<region:region>/sp/listings/2021-08-01/items/<str:seller_id>",
         sp(spapi.search_listings_items),

@@ -14,6 +14,7 @@ from sync.models import (
     RecheckBatch,
     RecheckItem,
     SkuMapping,
+    UnreadableOrder,
 )
 
 
@@ -66,6 +67,18 @@ class OrderAdmin(ReadOnlyAdmin):
     search_fields = ["amazon_order_id", "store__nickname"]
     list_select_related = ["store"]
     inlines = [OrderItemInline]
+
+
+@admin.register(UnreadableOrder)
+class UnreadableOrderAdmin(ReadOnlyAdmin):
+    """Orders Amazon sent that order loading could not read (kept aside so the rest of their page loaded)."""
+
+    list_display = ["amazon_order_id", "store", "reason", "first_seen", "last_seen"]
+    list_filter = ["last_seen"]
+    search_fields = ["amazon_order_id", "store__nickname", "store__selling_partner_id", "reason"]
+    list_select_related = ["store"]
+    fields = ["store", "amazon_order_id", "reason", "first_seen", "last_seen", "raw"]
+    readonly_fields = ["store", "amazon_order_id", "reason", "first_seen", "last_seen", "raw"]
 
 
 @admin.register(PlatformStock)

@@ -1,7 +1,19 @@
-"""Inventory push: send changed platform stock levels to Amazon with patchListingsItem (fulfillment_availability).
+"""Inventory push: send changed platform stock levels to Amazon with patchListingsItem (fulfillment_availability),
+then confirm with getListingsItem that Amazon applied them.
 
 A mapping is "changed" when the platform quantity differs from the quantity Amazon last accepted for it, so a push
-delivered twice sends nothing the second time, and a failed SKU is simply tried again by the next push.
+delivered twice sends nothing the second time, and a failed SKU is simply tried again by the next push. A SKU whose
+accepted quantity Amazon rejected later counts as changed too.
+
+The patch is a `merge` of the DEFAULT channel's quantity, so the listing's lead_time_to_ship_max_days and restock_date
+stay as the seller set them ("Merge a listing", https://developer-docs.amazon.com/sp-api/docs/merge-a-listing; see
+amazon/listings.py).
+
+Confirmation: ACCEPTED means "accepted for processing" (the model's ListingsItemSubmissionResponse), and "Accepted does
+not mean the process is complete", issues may come later ("Manage Listings Issues",
+https://developer-docs.amazon.com/sp-api/docs/manage-listings-issues). So each accepted SKU is "pending" and read back
+with getListingsItem (issues, fulfillmentAvailability) at CONFIRM_AFTER: "applied" once Amazon shows the quantity,
+"rejected" with Amazon's ERROR issue messages (or its 404 at the last check) otherwise.
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from amazon import endpoints
@@ -29,6 +42,16 @@ OPERATION = "patchListingsItem"
 MAX_SERVER_FAILURES = 3
 # 429s in a row that are retried after the bucket's own short wait before the push pauses for longer.
 MAX_QUICK_THROTTLES = 2
+CONFIRM_OPERATION = "getListingsItem"
+# getListingsItem's default usage plan (listingsItems_2021-08-01.json: rate 5, burst 10). sync/ratelimit.py's table
+# does not list the operation; registered here, and left alone once that table has it.
+ratelimit.DEFAULT_PLANS.setdefault(CONFIRM_OPERATION, ratelimit.Plan(5.0, 10))
+# When an accepted quantity is read back, counted from the push. Amazon gives no processing time, so the checks
+# spread out; a quantity still not shown at the last one stays "pending" (Amazon may have sold units meanwhile).
+CONFIRM_AFTER = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=20), timedelta(hours=1))
+# Issues that explain a quantity Amazon did not apply: ERROR ones naming this attribute or none.
+QUANTITY_ATTRIBUTE = "fulfillment_availability"
+Confirmation = SkuMapping.Confirmation
 
 
 def changed(store: Store) -> list[tuple[SkuMapping, int]]:
@@ -38,7 +61,8 @@ def changed(store: Store) -> list[tuple[SkuMapping, int]]:
     return [
         (m, stock[m.platform_sku])
         for m in SkuMapping.objects.filter(store=store).order_by("id")
-        if m.platform_sku in stock and m.pushed_quantity != stock[m.platform_sku]
+        if m.platform_sku in stock
+        and (m.pushed_quantity != stock[m.platform_sku] or m.confirmation == Confirmation.REJECTED)
     ]
 
 
@@ -60,6 +84,8 @@ def push(store_id: int) -> str:
     )
     if not grants.runnable(auth):
         return "not_authorized"
+    # Also picks up read-backs a stopped confirmation left due.
+    schedule_confirmation(store_id)
     todo = changed(auth.store)
     if not todo:
         return "nothing_to_push"
@@ -73,6 +99,8 @@ def push(store_id: int) -> str:
     run.error = error
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "finished_at", "sent", "failed"])
+    if run.sent:
+        schedule_confirmation(store_id)
     return run.status
 
 
@@ -152,6 +180,7 @@ def _send_one(s: Sender, mapping: SkuMapping, quantity: int) -> bool:
             sku=mapping.seller_sku,
             marketplace_id=mapping.marketplace_id,
             quantity=quantity,
+            issue_locale=api.ISSUE_LOCALE,
         )
     except api.ListingsApiError as e:
         return _call_failed(s, mapping, quantity, e)
@@ -165,7 +194,15 @@ def _send_one(s: Sender, mapping: SkuMapping, quantity: int) -> bool:
 def _settle(run: InventoryPush, mapping: SkuMapping, quantity: int, result: api.PatchResult) -> None:
     if result.accepted:
         _item(run, mapping, quantity, InventoryPushItem.Status.ACCEPTED, "")
-        SkuMapping.objects.filter(pk=mapping.pk).update(pushed_quantity=quantity, pushed_at=timezone.now())
+        now = timezone.now()
+        SkuMapping.objects.filter(pk=mapping.pk).update(
+            pushed_quantity=quantity,
+            pushed_at=now,
+            confirmation=Confirmation.PENDING,
+            confirmation_detail="",
+            confirmation_checks=0,
+            confirm_at=now + CONFIRM_AFTER[0],
+        )
     else:
         error = "; ".join(result.issues) or result.status
         _item(run, mapping, quantity, InventoryPushItem.Status.FAILED, error)
@@ -227,3 +264,170 @@ def push_all() -> int:
     for store_id in ids:
         jobs.enqueue_inventory_push(store_id)
     return len(ids)
+
+
+# --- confirmation: what Amazon made of an accepted quantity ------------------------------------------------------
+
+
+class Pause(Exception):
+    """The confirmation stops for now and resumes `after` from now."""
+
+    def __init__(self, after: timedelta) -> None:
+        super().__init__(str(after))
+        self.after = after
+
+
+def schedule_confirmation(store_id: int, not_before: timedelta | None = None) -> None:
+    """One pending confirmation task per store, at its earliest due read-back (and not before `not_before`)."""
+    due = SkuMapping.objects.filter(
+        store_id=store_id, confirmation=Confirmation.PENDING, confirm_at__isnull=False
+    ).aggregate(first=Min("confirm_at"))["first"]
+    if due is None:
+        return
+    if not_before is not None:
+        due = max(due, timezone.now() + not_before)
+    jobs.enqueue_listing_confirmation(store_id, due)
+
+
+@dataclass
+class Checker:
+    grant: grants.Grant
+    base: str
+    deadline: float
+    server_failures: int = 0
+    throttles: int = 0
+
+
+def confirm(store_id: int) -> str:
+    """Read back the store's due pending SKUs with getListingsItem and record applied / pending / rejected."""
+    auth = (
+        Authorization.objects.select_related("store")
+        .filter(store_id=store_id, capability=Capability.LISTINGS)
+        .first()
+    )
+    if auth is None or not grants.runnable(auth):
+        return "not_authorized"
+    due = list(
+        SkuMapping.objects.filter(
+            store_id=store_id, confirmation=Confirmation.PENDING, confirm_at__lte=timezone.now()
+        ).order_by("confirm_at", "id")
+    )
+    result, resume = "done", None
+    try:
+        if due:
+            grant = grants.Grant(auth, Capability.LISTINGS, _confirm_refused)
+            grant.renew()
+            base = endpoints.for_region(auth.store.region).sp_api
+            checker = Checker(grant, base, deadline=time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS)
+            _check_all(checker, due)
+    except Pause as p:
+        result, resume = "paused", p.after
+    except Halt as h:
+        return h.error
+    schedule_confirmation(store_id, resume)
+    return result if due else "nothing_due"
+
+
+def _confirm_refused(e: credentials.VerificationError) -> Exception:
+    # A revoked grant is marked by the Grant; anything else (LWA down, throttled) is worth another try later.
+    if e.reason == "revoked":
+        return Halt(e.reason)
+    return Pause(timedelta(seconds=settings.SYNC_RETRY_BASE_SECONDS))
+
+
+def _check_all(c: Checker, queue: list[SkuMapping]) -> None:
+    while queue:
+        c.grant.auth.refresh_from_db(fields=["status"])
+        if c.grant.auth.status != AuthStatus.AUTHORIZED:
+            raise Halt("not_authorized")
+        wait = ratelimit.take(
+            c.grant.seller, Capability.LISTINGS, CONFIRM_OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS
+        )
+        if wait or time.monotonic() > c.deadline:
+            raise Pause(timedelta(seconds=wait))
+        if _check_one(c, queue[0]):
+            queue.pop(0)
+
+
+def _check_one(c: Checker, mapping: SkuMapping) -> bool:
+    """Read one SKU back: True once it is dealt with for this run, False to call again."""
+    listing: api.Listing | None = None
+    missing = ""
+    try:
+        listing = api.get_listing(
+            c.base,
+            c.grant.token,
+            seller_id=c.grant.seller,
+            sku=mapping.seller_sku,
+            marketplace_id=mapping.marketplace_id,
+            issue_locale=api.ISSUE_LOCALE,
+        )
+    except api.ListingsApiError as e:
+        if e.kind in ("unauthorized", "throttled", "server_error", "network"):
+            return _read_failed(c, mapping, e)
+        # Amazon answered for this SKU without a listing (404, or a 400): a check that found none.
+        missing = e.message
+    else:
+        ratelimit.observe_limit(c.grant.seller, Capability.LISTINGS, CONFIRM_OPERATION, listing.rate_limit)
+    c.grant.accepted()
+    c.server_failures = c.throttles = 0
+    _record(mapping, listing, missing)
+    return True
+
+
+def _read_failed(c: Checker, mapping: SkuMapping, e: api.ListingsApiError) -> bool:
+    if e.kind == "unauthorized":
+        if c.grant.retry_after_403():
+            return False
+        raise Halt("unauthorized")
+    retry = timedelta(seconds=settings.SYNC_RETRY_BASE_SECONDS)
+    if e.kind == "throttled":
+        ratelimit.throttled(c.grant.seller, Capability.LISTINGS, CONFIRM_OPERATION)
+        c.throttles += 1
+        if c.throttles > MAX_QUICK_THROTTLES:
+            raise Pause(retry)
+        return False
+    # 5xx or no answer: try this SKU again later without counting a check.
+    SkuMapping.objects.filter(pk=mapping.pk, pushed_at=mapping.pushed_at).update(
+        confirm_at=timezone.now() + retry
+    )
+    c.server_failures += 1
+    if c.server_failures >= MAX_SERVER_FAILURES:
+        raise Pause(retry)
+    return True
+
+
+def verdict(expected: int | None, listing: api.Listing | None, checks: int) -> tuple[str, str]:
+    """(confirmation, Amazon's messages) after `checks` read-backs; `listing` None when Amazon answered 404."""
+    last = checks >= len(CONFIRM_AFTER)
+    if listing is None:
+        # A listing Amazon has not created (yet): only the last check calls that a rejection.
+        return (Confirmation.REJECTED if last else Confirmation.PENDING), ""
+    errors = [
+        i.message
+        for i in listing.issues
+        if i.severity == "ERROR" and (not i.attribute_names or QUANTITY_ATTRIBUTE in i.attribute_names)
+    ]
+    if listing.quantity == expected:
+        return Confirmation.APPLIED, "; ".join(errors)
+    if errors:
+        return Confirmation.REJECTED, "; ".join(errors)
+    return Confirmation.PENDING, ""
+
+
+def _record(mapping: SkuMapping, listing: api.Listing | None, missing: str) -> None:
+    checks = mapping.confirmation_checks + 1
+    status, detail = verdict(mapping.pushed_quantity, listing, checks)
+    now = timezone.now()
+    next_check = None
+    if status == Confirmation.PENDING and checks < len(CONFIRM_AFTER) and mapping.pushed_at is not None:
+        next_check = max(now, mapping.pushed_at + CONFIRM_AFTER[checks])
+    # Only the push this read-back was for: a newer push has started its own confirmation.
+    SkuMapping.objects.filter(pk=mapping.pk, pushed_at=mapping.pushed_at).update(
+        confirmation=status,
+        confirmation_detail=(detail or missing)[:500],
+        confirmation_checks=checks,
+        confirm_at=next_check,
+        checked_at=now,
+        amazon_quantity=listing.quantity if listing else None,
+    )

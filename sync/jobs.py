@@ -32,6 +32,11 @@ def enqueue_inventory_push(store_id: int, at: datetime | None = None) -> None:
     _enqueue("sync.tasks.push_inventory", store_id, f"inventory-{store_id}", at)
 
 
+def enqueue_listing_confirmation(store_id: int, at: datetime | None = None) -> None:
+    """Read back, at `at`, what Amazon made of the store's accepted quantities (sync/inventory.py, "confirm")."""
+    _enqueue("sync.tasks.confirm_listings", store_id, f"listings-confirm-{store_id}", at)
+
+
 def _enqueue(func: str, store_id: int, name: str, at: datetime | None) -> None:
     def send() -> None:
         if at is None or at <= timezone.now() + timedelta(seconds=1):

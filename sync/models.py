@@ -120,6 +120,34 @@ class OrderItem(models.Model):
         return f"{self.sku} × {self.quantity}"
 
 
+class UnreadableOrder(models.Model):
+    """An order Amazon sent that could not be read; kept aside so the rest of its page loads and staff can look."""
+
+    store = models.ForeignKey(
+        Store, models.CASCADE, related_name="unreadable_orders", verbose_name=_("store")
+    )
+    # Blank when the order came without a readable orderId.
+    amazon_order_id = models.CharField(_("Amazon order id"), max_length=40, blank=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    # The order as Amazon sent it, JSON text cut to a bounded length (so it may not parse once truncated).
+    raw = models.TextField(_("as received"), blank=True)
+    first_seen = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("unreadable order")
+        verbose_name_plural = _("unreadable orders")
+        ordering = ["-last_seen", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "amazon_order_id"], name="unique_store_unreadable_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.amazon_order_id or "?"
+
+
 def local_time(at: datetime, marketplace_id: str, fallback_tz: str) -> datetime:
     m = marketplaces.BY_ID.get(marketplace_id)
     return at.astimezone(ZoneInfo(m.timezone if m else fallback_tz or "UTC"))
@@ -174,6 +202,11 @@ class PlatformStock(models.Model):
 class SkuMapping(models.Model):
     """A platform SKU sold as an Amazon seller SKU in one marketplace of the store."""
 
+    class Confirmation(models.TextChoices):
+        PENDING = "pending", _("Waiting for Amazon")
+        APPLIED = "applied", _("Applied by Amazon")
+        REJECTED = "rejected", _("Rejected by Amazon")
+
     store = models.ForeignKey(Store, models.CASCADE, related_name="sku_mappings", verbose_name=_("store"))
     platform_sku = models.CharField(_("platform SKU"), max_length=100)
     seller_sku = models.CharField(_("Amazon seller SKU"), max_length=100)
@@ -182,6 +215,19 @@ class SkuMapping(models.Model):
     pushed_quantity = models.IntegerField(null=True, blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Whether Amazon applied the accepted quantity, read back with getListingsItem (sync/inventory.py, "confirm"):
+    # ACCEPTED only means accepted for processing. Written by the jobs only.
+    confirmation = models.CharField(
+        _("Amazon's answer"), max_length=10, choices=Confirmation.choices, blank=True, editable=False
+    )
+    # Amazon's issue messages (rejected), or what Amazon still shows (pending).
+    confirmation_detail = models.CharField(max_length=500, blank=True, editable=False)
+    confirmation_checks = models.PositiveSmallIntegerField(default=0, editable=False)
+    # When the next read-back is due; None once the confirmation has settled or the checks ran out.
+    confirm_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    checked_at = models.DateTimeField(_("checked at Amazon"), null=True, blank=True, editable=False)
+    # The DEFAULT channel's quantity Amazon showed at the last check.
+    amazon_quantity = models.IntegerField(_("quantity at Amazon"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("SKU mapping")

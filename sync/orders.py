@@ -9,6 +9,11 @@ Safety rules, because django-q2 delivers a task at least once:
 We never compute createdBefore/lastUpdatedBefore from our own clock: Amazon picks the upper bound (at least two
 minutes before the request, per the model) and echoes it, and the next query starts from the echoed bound. So clock
 skew between us and Amazon can neither make a request invalid nor lose an order.
+
+Two answers stop order loading instead of being retried (sync.errors.STOPS), because asking again unchanged gets the
+same answer: none of the store's sites is a marketplace the seller participates in, and a 400 for a fresh query.
+The stop lasts until the store is edited, its order-loading authorization is re-checked or re-authorized
+(`stop_lifted`, and `prepare` on every authorization).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from amazon import endpoints
@@ -31,7 +36,8 @@ from authorizations import credentials
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
 from sync import grants, jobs, ratelimit
-from sync.models import Order, OrderItem, OrderSync, local_time
+from sync.errors import STOPS
+from sync.models import Order, OrderItem, OrderSync, UnreadableOrder, local_time
 
 log = logging.getLogger(__name__)
 OPERATION = "searchOrders"
@@ -67,7 +73,46 @@ def prepare(auth: Authorization) -> OrderSync:
     )
     if not created:
         OrderSync.objects.filter(pk=state.pk).update(next_run_at=timezone.now(), consecutive_failures=0)
+        # An authorization (or an enable) lifts a stop: the grant, and with it the participations, may be new.
+        OrderSync.objects.filter(pk=state.pk, last_error__in=STOPS).update(
+            last_error="", last_error_detail="", last_error_at=None
+        )
     return state
+
+
+def order_marketplaces(auth: Authorization) -> list[str]:
+    """The store's marketplaces that searchOrders may ask for: those the seller participates in.
+
+    `granted_marketplaces` is what getMarketplaceParticipations answered at authorization and at each re-check
+    (sellers.json: participation.isParticipating). Asking for a marketplace the seller does not participate in is
+    refused by Amazon with 403 (github:amzn/selling-partner-api-models issues #5126 and #5295), which would read as
+    a refused grant. An authorization without any recorded list (none was ever fetched) keeps the store's sites.
+    """
+    chosen = auth.store.marketplace_ids
+    listed = auth.granted_marketplaces
+    if not listed:
+        return chosen
+    participating = {m.get("id") for m in listed if isinstance(m, dict) and m.get("participating") is True}
+    return [m for m in chosen if m in participating]
+
+
+def stop_lifted(state: OrderSync, auth: Authorization) -> bool:
+    """Whether the store or its order-loading authorization changed since the stop was recorded."""
+    at = state.last_error_at
+    if at is None:
+        return True
+    changed = (auth.store.updated_at, auth.last_checked_at, auth.authorized_at)
+    return any(when is not None and when > at for when in changed)
+
+
+def _still_stopped(state: OrderSync, auth: Authorization) -> bool:
+    if state.last_error not in STOPS:
+        return False
+    if not stop_lifted(state, auth):
+        return True
+    OrderSync.objects.filter(pk=state.pk).update(last_error="", last_error_detail="", last_error_at=None)
+    state.last_error, state.last_error_detail, state.last_error_at = "", "", None
+    return False
 
 
 def _authorization(store_id: int) -> Authorization:
@@ -120,6 +165,8 @@ def run(store_id: int) -> str:
         auth = _authorization(store_id)
         if not grants.runnable(auth):
             return "not_authorized"
+        if _still_stopped(state, auth):
+            return "stopped"
         return _pages(Run(state, auth, worker))
     except Stop as s:
         return s.outcome
@@ -135,16 +182,21 @@ def _pages(r: Run) -> str:
     r.grant.renew()
     while True:
         # Jobs run only while authorized: a disable, revoke or archive stops the job at the next page.
-        r.auth.refresh_from_db(fields=["status", "refresh_token_encrypted"])
-        r.auth.store.refresh_from_db(fields=["archived_at"])
+        r.auth.refresh_from_db(fields=["status", "refresh_token_encrypted", "granted_marketplaces"])
+        r.auth.store.refresh_from_db(fields=["archived_at", "sites"])
         if not grants.runnable(r.auth):
             return "not_authorized"
+        marketplace_ids = order_marketplaces(r.auth)
+        if not marketplace_ids:
+            # Amazon is not asked at all: it would refuse every chosen site.
+            _stop(r.state, "no_participating_site", ", ".join(r.auth.store.ordered_sites))
+            return "stopped"
         wait = ratelimit.take(r.seller, Capability.ORDERS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
         if wait:
             _reschedule(r.state, wait)
             return "rate_limited"
         try:
-            page = _fetch(r)
+            page = _fetch(r, marketplace_ids)
         except api.OrdersApiError as e:
             if e.kind == "unauthorized" and r.grant.retry_after_403():
                 continue
@@ -167,7 +219,7 @@ def _token_refused(r: Run, e: credentials.VerificationError) -> Stop:
     return Stop("failed")
 
 
-def _fetch(r: Run) -> api.Page:
+def _fetch(r: Run, marketplace_ids: list[str]) -> api.Page:
     s = r.state
     base = endpoints.for_region(r.auth.store.region).sp_api
     if not s.query:
@@ -180,7 +232,7 @@ def _fetch(r: Run) -> api.Page:
     return api.search_orders(
         base,
         r.grant.token,
-        marketplace_ids=r.auth.store.marketplace_ids,
+        marketplace_ids=marketplace_ids,
         created_after=at("createdAfter"),
         created_before=at("createdBefore"),
         last_updated_after=at("lastUpdatedAfter"),
@@ -244,9 +296,39 @@ def _store_page(r: Run, page: api.Page) -> bool:
         if not OrderSync.objects.filter(pk=s.pk, claimed_by=r.worker).update(**fields):
             raise LostLease
         upsert(r.auth.store, page.orders)
+        keep_aside(r.auth.store, page)
         s.orders_loaded = Order.objects.filter(store_id=s.store_id).count()
         OrderSync.objects.filter(pk=s.pk).update(orders_loaded=s.orders_loaded)
     return finished
+
+
+def keep_aside(store: Store, page: api.Page) -> None:
+    """Record the page's unreadable orders for staff; an order read fine now is no longer unreadable."""
+    read = [o.order_id for o in page.orders]
+    if read:
+        UnreadableOrder.objects.filter(store=store, amazon_order_id__in=read).delete()
+    if not page.unreadable:
+        return
+    now = timezone.now()
+    # One row per (store, order id): a page may carry the same id (or several without one) more than once.
+    latest = {u.order_id: u for u in page.unreadable}
+    UnreadableOrder.objects.bulk_create(
+        [
+            UnreadableOrder(
+                store=store,
+                amazon_order_id=u.order_id,
+                reason=u.reason,
+                raw=u.raw,
+                first_seen=now,
+                last_seen=now,
+            )
+            for u in latest.values()
+        ],
+        update_conflicts=True,
+        unique_fields=["store", "amazon_order_id"],
+        update_fields=["reason", "raw", "last_seen"],
+    )
+    log.warning("order sync of store %s: %d unreadable orders kept aside", store.pk, len(latest))
 
 
 def _latest(page: api.Page) -> datetime | None:
@@ -298,17 +380,17 @@ ORDER_UPDATE_FIELDS = [
 
 
 def _order_row(store: Store, o: api.Order, now: datetime) -> Order:
-    local = local_time(o.created, o.marketplace_id, store.timezone)
+    local = local_time(o.created, o.marketplace_id or "", store.timezone)
     return Order(
         store=store,
         amazon_order_id=o.order_id,
-        marketplace_id=o.marketplace_id,
+        marketplace_id=o.marketplace_id or "",
         purchase_date=o.created,
         purchase_date_local=local.isoformat(timespec="seconds"),
         purchase_day_local=local.date(),
-        status=o.status,
+        status=o.status or "",
         total_amount=o.total,
-        currency=o.currency,
+        currency=o.currency or "",
         last_updated=o.last_updated,
         raw=o.raw if settings.ORDER_SYNC_KEEP_RAW else None,
         created_at=now,
@@ -338,11 +420,11 @@ def _save_items(ids: dict[str, int], fresh: list[api.Order]) -> None:
         OrderItem(
             order_id=ids[o.order_id],
             order_item_id=i.order_item_id,
-            sku=i.sku,
-            asin=i.asin,
+            sku=i.sku or "",
+            asin=i.asin or "",
             quantity=i.quantity,
             unit_price=i.unit_price,
-            currency=i.currency,
+            currency=i.currency or "",
         )
         for o in fresh
         for i in o.items
@@ -373,12 +455,26 @@ def _failed(r: Run, e: api.OrdersApiError) -> str:
         # The grant has already marked the authorization: a fresh token was refused too.
         _record(s, "unauthorized", "")
         return "needs_reauthorization"
-    if e.kind == "invalid" and s.pagination_token:
-        # The token expired (24 hours) or was refused: restart the query from the last stored order.
+    if e.kind == "invalid":
+        if not s.pagination_token:
+            # A 400 for a fresh query: the same request would get the same 400 (orders_2026-01-01.json, 400
+            # "Request has missing or invalid parameters and cannot be parsed."), so stop until something changes.
+            _stop(s, "rejected", e.message)
+            return "rejected"
+        # The token expired (24 hours, per the model's Pagination) or was refused: restart the query from the last
+        # stored order, once; a 400 for the restarted query is the stop above.
         OrderSync.objects.filter(pk=s.pk).update(query={}, pagination_token="")
         s.query, s.pagination_token = {}, ""
     _transient(s, e.kind, e.message)
     return "failed"
+
+
+def _stop(s: OrderSync, code: str, detail: str) -> None:
+    """Record a stop (sync.errors.STOPS): nothing is rescheduled, and the dispatcher skips the store until
+    `stop_lifted`. The query is dropped, so loading resumes from the last stored order."""
+    s.query, s.pagination_token, s.consecutive_failures = {}, "", 0
+    OrderSync.objects.filter(pk=s.pk).update(query={}, pagination_token="", consecutive_failures=0)
+    _record(s, code, detail)
 
 
 def _record(s: OrderSync, code: str, detail: str) -> None:
@@ -420,9 +516,17 @@ def dispatch_due(limit: int = 1000) -> int:
     grace = now - timedelta(minutes=10)
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     not_queued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=grace)
+    # A stopped store waits until it, or its order-loading authorization, changed after the stop (stop_lifted).
+    not_stopped = (
+        ~Q(last_error__in=STOPS)
+        | Q(store__updated_at__gt=F("last_error_at"))
+        | Q(store__authorizations__last_checked_at__gt=F("last_error_at"))
+        | Q(store__authorizations__authorized_at__gt=F("last_error_at"))
+    )
     due = (
         OrderSync.objects.filter(free, not_queued, next_run_at__lte=now, store__archived_at__isnull=True)
         .filter(
+            not_stopped,
             store__authorizations__capability=Capability.ORDERS,
             store__authorizations__status=AuthStatus.AUTHORIZED,
         )

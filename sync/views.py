@@ -68,6 +68,8 @@ def _inventory(
         "upload": upload,
         "pushes": InventoryPush.objects.filter(store=store).prefetch_related("items")[:5],
         "sites": store.ordered_sites,
+        # What Amazon made of each accepted quantity, read back with getListingsItem (sync/inventory.py).
+        "Confirmation": SkuMapping.Confirmation,
     }
     return render(request, "sync/inventory.html", ctx, status=400 if form is not None else 200)
 

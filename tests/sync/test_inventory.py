@@ -44,6 +44,53 @@ class InventoryPushTests(SyncTestCase):
         self.assertEqual(push.items.filter(status="accepted").count(), 3)
         self.assertEqual(RateBucket.objects.get(operation="patchListingsItem").rate, 5.0)
 
+    def test_the_push_merges_the_quantity_and_keeps_lead_time_and_restock_date(self) -> None:
+        # "Merge a listing" (Amazon): a merge of fulfillment_availability with the DEFAULT selector and the quantity
+        # leaves lead_time_to_ship_max_days and restock_date as they are; the old `replace` wiped them.
+        import json
+        from datetime import date
+        from urllib.parse import parse_qs, urlsplit
+
+        from jsonschema import Draft4Validator
+
+        from sandbox.models import SandboxListing
+        from tests.sandbox.helpers import _registry
+
+        self.map("P-1", "AMZ-1")
+        self.stock("P-1", 7)
+        SandboxListing.objects.create(
+            seller=self.seller,
+            sku="AMZ-1",
+            marketplace_id=US,
+            product_type="PRODUCT",
+            quantity=2,
+            lead_time_to_ship_max_days=4,
+            restock_date=date(2031, 3, 1),
+            updated=sandbox_api.now(),
+        )
+        self.assertEqual(tasks.push_inventory(self.store.pk), "done")
+        listing = SandboxListing.objects.get(sku="AMZ-1")
+        self.assertEqual(
+            (listing.quantity, listing.lead_time_to_ship_max_days, listing.restock_date),
+            (7, 4, date(2031, 3, 1)),
+        )
+        [patch] = [c.request for c in self.rsps.calls if c.request.method == "PATCH"]
+        body = json.loads(patch.body)
+        self.assertEqual(
+            body["patches"],
+            [
+                {
+                    "op": "merge",
+                    "path": "/attributes/fulfillment_availability",
+                    "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 7}],
+                }
+            ],
+        )
+        schema = {"$ref": "listingsItems_2021-08-01.json#/definitions/ListingsItemPatchRequest"}
+        self.assertEqual(list(Draft4Validator(schema, registry=_registry()).iter_errors(body)), [])
+        query = parse_qs(urlsplit(patch.url).query)
+        self.assertEqual((query["marketplaceIds"], query["issueLocale"]), ([US], ["en_US"]))
+
     def test_a_second_push_sends_only_what_changed_since(self) -> None:
         self.map("P-1", "AMZ-1")
         self.map("P-2", "AMZ-2")

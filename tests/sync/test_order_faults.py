@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 import requests
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -14,7 +16,7 @@ from amazon import orders as orders_api
 from authorizations.models import Authorization, AuthStatus
 from sandbox import api as sandbox_api
 from sync import tasks
-from sync.models import Order, RateBucket
+from sync.models import Order, OrderSync, RateBucket
 from tests.sync.helpers import SyncTestCase
 
 
@@ -217,3 +219,89 @@ class FaultTests(SyncTestCase):
         from django.conf import settings
 
         return settings.AMAZON_SPAPI_APPS["orders"]["app_id"]
+
+
+class RejectedTests(SyncTestCase):
+    """A 400 for a fresh query becomes the "rejected" stop with Amazon's message, never a retry of the same page."""
+
+    def searches(self) -> tuple[str, int]:
+        self.make_due()
+        wrapped = mock.patch.object(orders_api, "search_orders", wraps=orders_api.search_orders)
+        with wrapped as search, self.captureOnCommitCallbacks(execute=True):
+            result = tasks.sync_orders(self.store.pk)
+        return result, search.call_count
+
+    def reject(self) -> None:
+        """A createdBefore less than two minutes before the request is a 400 at Amazon (orders_2026-01-01.json)."""
+        self.authorize_orders()
+        OrderSync.objects.filter(store=self.store).update(window_end=timezone.now() + timedelta(days=1))
+        self.assertEqual(self.searches(), ("rejected", 1))
+
+    def detail(self) -> Any:
+        self.login(self.alice)
+        return self.client.get(reverse("stores:detail", args=[self.store.code]))
+
+    def test_a_400_is_recorded_as_rejected_with_amazons_message(self) -> None:
+        self.reject()
+        s = OrderSync.objects.get(store=self.store)
+        self.assertEqual(s.last_error, "rejected")
+        self.assertIn("two minutes before the time of the request", s.last_error_detail)
+        self.assertEqual(s.consecutive_failures, 0)
+        self.assertFalse(Schedule.objects.filter(name__startswith=f"orders-{self.store.pk}").exists())
+
+    def test_the_store_page_shows_the_rejection_amazons_message_and_what_to_do(self) -> None:
+        self.reject()
+        r = self.detail()
+        self.assertContains(r, "Amazon rejected the request.")
+        self.assertContains(r, 'data-testid="amazon-message"')
+        self.assertContains(r, "must be at least two minutes before the time of the request")
+        self.assertContains(r, "Check the store&#x27;s sites and its initial order-pull date")
+        self.assertContains(r, "Stopped until the store is edited, re-checked or re-authorized")
+
+    def test_the_same_page_is_not_asked_again(self) -> None:
+        self.reject()
+        self.assertEqual(tasks.dispatch_order_syncs(), 0)
+        self.assertEqual(self.searches(), ("stopped", 0))
+        self.assertEqual(self.searches(), ("stopped", 0))
+
+    def test_editing_the_store_lifts_the_stop(self) -> None:
+        self.reject()
+        self.login(self.alice)
+        r = self.client.post(
+            reverse("stores:edit", args=[self.store.code]), {"nickname": "Renamed", "sites": ["US", "CA"]}
+        )
+        self.assertEqual(r.status_code, 302)
+        self.assertEqual(tasks.dispatch_order_syncs(), 1)
+        sandbox_api.advance_clock(2 * 86400)  # the upper bound is now in Amazon's past
+        result, calls = self.searches()
+        self.assertEqual(result, "done")
+        self.assertGreater(calls, 0)
+        self.assertEqual(OrderSync.objects.get(store=self.store).last_error, "")
+
+    def test_a_recheck_lifts_the_stop(self) -> None:
+        self.reject()
+        self.login(self.alice)
+        self.client.post(reverse("authorizations:recheck", args=[self.store.code, "orders"]))
+        self.assertEqual(tasks.dispatch_order_syncs(), 1)
+        # Nothing changed at Amazon: one more request, the same 400, stopped again.
+        self.assertEqual(self.searches(), ("rejected", 1))
+        self.assertEqual(tasks.dispatch_order_syncs(), 0)
+
+    def test_a_re_authorization_lifts_the_stop(self) -> None:
+        self.reject()
+        self.authorize_orders()
+        s = OrderSync.objects.get(store=self.store)
+        self.assertEqual((s.last_error, s.last_error_detail), ("", ""))
+        self.assertLessEqual(s.next_run_at, timezone.now())
+
+    @override_settings(SYNC_TASK_BUDGET_SECONDS=0)
+    def test_a_400_for_the_query_restarted_after_a_refused_pagination_token_stops_too(self) -> None:
+        self.authorize_orders()
+        self.assertEqual(self.searches()[0], "continues")
+        OrderSync.objects.filter(store=self.store).update(pagination_token="not-a-token")
+        # The token may merely have expired: one restart from the last stored order...
+        self.assertEqual(self.searches(), ("failed", 1))
+        self.assertEqual(OrderSync.objects.get(store=self.store).last_error, "invalid")
+        # ...whose createdBefore (Amazon's echoed bound, the frozen sandbox clock's now) Amazon refuses too.
+        self.assertEqual(self.searches(), ("rejected", 1))
+        self.assertEqual(self.searches(), ("stopped", 0))
