@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from amazon import endpoints
 from amazon import orders as api
-from authorizations import credentials
+from authorizations import alarms, credentials
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
 from sync import grants, jobs, ratelimit
@@ -215,6 +215,11 @@ def _token_refused(r: Run, e: credentials.VerificationError) -> Stop:
     if e.reason == "revoked":
         _record(r.state, "revoked", "")
         return Stop("needs_reauthorization")
+    if e.reason == "platform_credentials":
+        # Our own credentials were refused: one platform alarm says so (authorizations/alarms.py); the store's
+        # page stays quiet and the sync simply tries again at its next regular run.
+        _reschedule(r.state, settings.ORDER_SYNC_INTERVAL_MINUTES * 60.0)
+        return Stop("platform_outage")
     _transient(r.state, e.reason, e.detail)
     return Stop("failed")
 
@@ -273,6 +278,7 @@ def _store_page(r: Run, page: api.Page) -> bool:
         s.query, s.window_end = {}, None
         s.last_success_at = now
         s.last_error, s.last_error_detail, s.last_error_at = "", "", None
+        alarms.note_success("sp-api orders")
         s.next_run_at = now + timedelta(minutes=settings.ORDER_SYNC_INTERVAL_MINUTES)
     s.consecutive_failures = 0
     with transaction.atomic():
@@ -465,6 +471,8 @@ def _failed(r: Run, e: api.OrdersApiError) -> str:
         # stored order, once; a 400 for the restarted query is the stop above.
         OrderSync.objects.filter(pk=s.pk).update(query={}, pagination_token="")
         s.query, s.pagination_token = {}, ""
+    if e.kind in ("server_error", "network"):
+        alarms.note_failure("sp-api orders", str(r.auth.store.code))
     _transient(s, e.kind, e.message)
     return "failed"
 
