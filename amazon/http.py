@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,16 @@ def request(
         timeout = (settings.HTTP_CONNECT_TIMEOUT, settings.HTTP_READ_TIMEOUT)
     started = time.monotonic()
     try:
-        r = _session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+        try:
+            r = _session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+        except requests.exceptions.ConnectionError as e:
+            if not _refused_before_sending(e):
+                raise
+            # The connection was refused before any byte of the request left (a restarting peer, a full
+            # backlog): nothing reached Amazon, so one more try is safe even for a POST such as a code exchange.
+            log.info("http %s %s: connection refused, trying once more", method, _where(url))
+            time.sleep(0.2)
+            r = _session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout as e:
         log.warning("http %s %s timed out after %.1fs", method, _where(url), time.monotonic() - started)
         raise TransportError("timeout", timeout=True) from e
@@ -50,6 +60,23 @@ def request(
         "http %s %s -> %s in %.0fms", method, _where(url), r.status_code, (time.monotonic() - started) * 1000
     )
     return r
+
+
+def _refused_before_sending(e: requests.exceptions.ConnectionError) -> bool:
+    """A refused TCP connect (not a timeout, not a dropped answer after the request was sent)."""
+    if isinstance(e, requests.exceptions.ConnectTimeout):
+        return False
+    todo: list[object] = [e]
+    seen: set[int] = set()
+    while todo:
+        item = todo.pop()
+        if id(item) in seen or not isinstance(item, BaseException):
+            continue
+        seen.add(id(item))
+        if isinstance(item, ConnectionRefusedError | urllib3.exceptions.NewConnectionError):
+            return True
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return False
 
 
 def json_or_none(r: requests.Response) -> Any:

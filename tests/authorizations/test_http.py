@@ -1,0 +1,62 @@
+"""The one HTTP wrapper: a connection refused before the request was sent is tried once more, nothing else is."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from amazon import http
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_refused_connection_is_tried_twice_then_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = http._session.request
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(http._session, "request", counting)
+    with pytest.raises(http.TransportError):
+        http.request("POST", f"http://127.0.0.1:{_closed_port()}/auth/o2/token", data={"a": "b"}, timeout=2)
+    assert len(calls) == 2
+
+
+def test_a_refused_connection_that_comes_back_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    attempts = []
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
+        response = requests.Response()
+        response.status_code = 200
+        return response
+
+    monkeypatch.setattr(http._session, "request", flaky)
+    assert http.request("POST", "http://127.0.0.1:1/x", timeout=2).status_code == 200
+    assert len(attempts) == 2
+
+
+def test_a_timeout_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    attempts = []
+
+    def slow(*args: object, **kwargs: object) -> object:
+        attempts.append(1)
+        raise requests.exceptions.ReadTimeout("read timed out")
+
+    monkeypatch.setattr(http._session, "request", slow)
+    with pytest.raises(http.TransportError):
+        http.request("POST", "http://127.0.0.1:1/x", timeout=2)
+    assert len(attempts) == 1
