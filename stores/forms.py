@@ -12,7 +12,9 @@ from accounts.models import Tenant
 from amazon import marketplaces
 from stores.models import Store
 
-SITE_CHOICES = [(m.site, marketplaces.site_label(m.site)) for m in marketplaces.MARKETPLACES]
+def site_choices() -> list[tuple[str, str]]:
+    """Built when a form is made, in the reader's language (a module-level list would freeze English)."""
+    return [(m.site, marketplaces.site_label(m.site)) for m in marketplaces.MARKETPLACES]
 
 
 class SiteCheckboxes(forms.CheckboxSelectMultiple):
@@ -34,7 +36,7 @@ class StoreFieldsMixin(forms.Form):
     )
     sites = forms.MultipleChoiceField(
         label=_("Sites"),
-        choices=SITE_CHOICES,
+        choices=site_choices,
         widget=SiteCheckboxes,
         help_text=_("The marketplaces of this region you sell on. A Far East store has exactly one site."),
     )

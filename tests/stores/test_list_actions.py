@@ -64,3 +64,12 @@ class DemoTests(BaseTestCase):
         with self.settings(AMAZON_USE_SANDBOX=False):
             page = Client().get(reverse("amazon:appstore_login", args=["orders"]) + "?" + query, follow=True)
         self.assertContains(page, "Amazon sent you here to connect the seller account A1B2C3")
+
+
+class ChineseFormTests(BaseTestCase):
+    def test_the_add_form_names_the_sites_in_the_readers_language(self) -> None:
+        self.login(self.alice)
+        self.client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+        page = self.client.get(reverse("stores:add"))
+        self.assertContains(page, "英国 (UK)")
+        self.assertContains(page, "添加 Amazon 账号")
