@@ -96,4 +96,4 @@ class CombinedStatusTests(BaseTestCase):
         self.store.refresh_from_db()
         with override("zh-hans"):
             label = status_label(self.store)
-        self.assertEqual(label, "订单加载已授权，商品/库存未授权")
+        self.assertEqual(label, "载单功能已授权，刊登/库存同步功能未授权")
