@@ -149,6 +149,14 @@ class Authorization(models.Model):
             return None
         return max(0, (self.expires_at - timezone.now()).days)
 
+    @property
+    def time_left(self) -> str:
+        """What is left before the grant lapses, in words: "3 days", or "20 hours" on the last day; "" without an
+        expiry. Worded by the template filter of the same name (authorizations/templatetags/time_tags.py)."""
+        from authorizations.templatetags.time_tags import time_left
+
+        return time_left(self.expires_at)
+
 
 def new_state() -> str:
     # 32 bytes = 256 random bits, URL-safe.
@@ -337,13 +345,22 @@ class AuditEvent(models.Model):
         return detail
 
 
-class ExpiryReminder(models.Model):
-    """One reminder email per (authorization, threshold, expiry date): sent at most once."""
+class ThresholdNotice(models.Model):
+    """An email sent once per (subject, threshold in days, expiry): claimed by inserting the row first, so a
+    second run or a second worker skips it, and a new expiry date starts the thresholds again."""
 
-    authorization = models.ForeignKey(Authorization, models.CASCADE, related_name="reminders")
     threshold_days = models.PositiveSmallIntegerField()
     expires_at = models.DateTimeField()
     sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class ExpiryReminder(ThresholdNotice):
+    """One reminder email per (authorization, threshold, expiry date): sent at most once."""
+
+    authorization = models.ForeignKey(Authorization, models.CASCADE, related_name="reminders")
 
     class Meta:
         constraints = [
@@ -437,13 +454,10 @@ class PlatformAlarm(models.Model):
         return f"{self.kind}: {self.subject}"
 
 
-class SecretExpiryWarning(models.Model):
+class SecretExpiryWarning(ThresholdNotice):
     """One staff email per (application, threshold, expiry): sent at most once."""
 
     credential = models.ForeignKey(ApplicationCredential, models.CASCADE, related_name="warnings")
-    threshold_days = models.PositiveSmallIntegerField()
-    expires_at = models.DateTimeField()
-    sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
