@@ -12,6 +12,7 @@ from accounts.models import Tenant
 from amazon import marketplaces
 from stores.models import Store
 
+
 def site_choices() -> list[tuple[str, str]]:
     """Built when a form is made, in the reader's language (a module-level list would freeze English)."""
     return [(m.site, marketplaces.site_label(m.site)) for m in marketplaces.MARKETPLACES]
