@@ -96,6 +96,23 @@ class Store(models.Model):
             ),
             models.Index(fields=["authorization_status", "-created_at"], name="store_status_created"),
             models.Index(fields=["region", "-created_at"], name="store_region_created"),
+            # The staff page in its order (-created_at, -id), page 1 and filtered by status, read from an index
+            # and stopped after one page. Nickname search has trigram indexes on PostgreSQL (migration 0005).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(archived_at__isnull=True),
+                name="store_recent",
+            ),
+            models.Index(
+                fields=["tenant", "-created_at", "-id"],
+                condition=models.Q(archived_at__isnull=True),
+                name="store_tenant_recent",
+            ),
+            models.Index(
+                fields=["authorization_status", "-created_at", "-id"],
+                condition=models.Q(archived_at__isnull=True),
+                name="store_status_recent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +21,8 @@ from authorizations.status import authorization_map
 from stores.access import get_editable_store_for_user, get_store_for_user
 from stores.forms import StoreCreateForm, StoreEditForm
 from stores.models import CombinedStatus, Store
+from stores.paging import paginate
+from sync import orders as sync_orders
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ def store_list(request: HttpRequest) -> HttpResponse:
         stores = stores.filter(nickname__icontains=q)
     if status in CombinedStatus.values:
         stores = stores.filter(authorization_status=status)
-    page = Paginator(stores, settings.STORES_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(stores, settings.STORES_PER_PAGE, request.GET.get("page"))
     ctx = {
         "page": page,
         "q": q,
@@ -114,11 +118,49 @@ def store_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = StoreEditForm(request.POST or None, initial=initial, tenant=store.tenant, instance=store)
     if request.method == "POST":
         if form.is_valid():
+            old_date = store.initial_order_date
             actions.update_store(request, store, **form.cleaned_data)
             messages.success(request, _("The store was saved."))
+            # Here, not in update_store: authorizations may not import sync (docs/architecture.md, "Layers").
+            change = sync_orders.initial_date_changed(store, old_date, store.initial_order_date)
+            note = _initial_date_note(store, change)
+            if note:
+                messages.info(request, note)
             return redirect("stores:detail", code=store.code)
         log.info("store edit rejected: %s", form.errors.as_json()[:500])
     return render(request, "stores/edit.html", {"store": store, "form": form})
+
+
+def _initial_date_note(store: Store, change: sync_orders.DateChangeResult) -> str:
+    """What the edited initial order-pull date does to the orders, in the seller's words."""
+    tz = ZoneInfo(store.timezone or store.primary_site.timezone)
+
+    def day(at: datetime | None) -> str:
+        return date_format(at.astimezone(tz), "SHORT_DATE_FORMAT") if at else ""
+
+    DateChange = sync_orders.DateChange
+    if change.outcome == DateChange.BACKFILL:
+        if change.end is None:
+            return _("Past orders will be loaded again from %(start)s; the orders already loaded stay.") % {
+                "start": day(change.start)
+            }
+        return _(
+            "The orders from %(start)s up to %(end)s will be loaded in the background; the orders already loaded "
+            "stay, and new orders keep coming in afterwards."
+        ) % {"start": day(change.start), "end": day(change.end)}
+    if change.outcome == DateChange.RESTARTED:
+        return _("Past orders will be loaded from %(start)s.") % {"start": day(change.start)}
+    if change.outcome == DateChange.SKIPPED:
+        return _(
+            "The remaining past orders will be loaded from %(start)s. The orders already loaded are kept and stay "
+            "in the orders list."
+        ) % {"start": day(change.start)}
+    if change.outcome == DateChange.KEPT:
+        return _(
+            "The orders already loaded are kept, including those from before the new date: the orders list still "
+            "starts at %(start)s. Nothing is deleted; new orders keep coming in."
+        ) % {"start": day(change.loaded_from)}
+    return ""
 
 
 @require_GET

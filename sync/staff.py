@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 
+from accounts.models import Tenant
 from amazon import marketplaces
 from authorizations.models import AuthStatus, Capability
 from stores.models import CombinedStatus, Store
@@ -79,11 +80,14 @@ class Filters:
         elif self.cap_status:
             stores = stores.filter(authorizations__status=self.cap_status).distinct()
         if self.q:
-            stores = stores.filter(
-                Q(nickname__icontains=self.q)
-                | Q(selling_partner_id__icontains=self.q)
-                | Q(tenant__name__icontains=self.q)
-            )
+            # The matching tenants first (a small table), so the OR stays on the store table: on PostgreSQL each
+            # branch is then an index (two trigram indexes of migration stores/0005, the tenant index), combined
+            # by a BitmapOr, instead of a join that reads every store.
+            tenant_ids = list(Tenant.objects.filter(name__icontains=self.q).values_list("id", flat=True))
+            match = Q(nickname__icontains=self.q) | Q(selling_partner_id__icontains=self.q)
+            if tenant_ids:
+                match |= Q(tenant_id__in=tenant_ids)
+            stores = stores.filter(match)
         return stores
 
     def as_query(self) -> str:

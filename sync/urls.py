@@ -7,6 +7,7 @@ from sync import views
 app_name = "sync"
 urlpatterns = [
     path("orders/", views.orders_list, name="orders"),
+    path("orders/export.csv", views.orders_export, name="orders_export"),
     path("inventory/", views.inventory_page, name="inventory"),
     path("inventory/mappings/", views.mapping_add, name="mapping_add"),
     path("inventory/mappings/<int:pk>/delete/", views.mapping_delete, name="mapping_delete"),

@@ -1,0 +1,91 @@
+"""A paginator for lists that may hold millions of rows: the total is exact up to a threshold, estimated past it.
+
+Django's Paginator counts with an exact `COUNT(*)`, which reads every matching row: the cost of page 1 grows with
+the table. `BigPaginator` counts at most `threshold + 1` rows (a `LIMIT` subquery) and, on PostgreSQL, past the
+threshold takes the planner's estimate of the filtered query (`EXPLAIN (FORMAT JSON)` → "Plan Rows"), marked
+`estimated` so a page can say "about". Every list costs the same queries at every size: on PostgreSQL the capped
+count and the EXPLAIN (planning only, nothing is read), on SQLite one exact count (there is no estimate to fall back
+on; SQLite serves development and tests, whose lists are small). While the total is estimated, "Next" is decided by
+fetching one row more than the page holds, so the last page never links to an empty one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db import connections
+from django.db.models import QuerySet
+
+# Up to this many matching rows the total is exact (override with settings.LIST_EXACT_COUNT_UP_TO).
+EXACT_COUNT_UP_TO = 10_000
+
+
+def planner_rows(queryset: QuerySet[Any]) -> int:
+    """PostgreSQL's estimate of how many rows `queryset` matches, without running it."""
+    query = queryset.order_by().values("pk").query
+    sql, params = query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        raw = cursor.fetchone()[0]
+    plan = json.loads(raw) if isinstance(raw, str) else raw
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class BigPage(Page):
+    more: bool | None = None  # set while the total is estimated: whether a row exists past this page
+
+    def has_next(self) -> bool:
+        if self.more is not None:
+            return self.more
+        return super().has_next()
+
+
+class BigPaginator(Paginator):
+    def __init__(
+        self, object_list: QuerySet[Any], per_page: int, threshold: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.threshold = (
+            threshold
+            if threshold is not None
+            else getattr(settings, "LIST_EXACT_COUNT_UP_TO", EXACT_COUNT_UP_TO)
+        )
+        self.estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        qs: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        if connections[qs.db].vendor != "postgresql":
+            return qs.count()  # no estimate to fall back on: exact (SQLite serves development and tests)
+        capped = qs.order_by().values("pk")[: self.threshold + 1].count()
+        estimate = planner_rows(qs)  # always asked, so the number of queries does not depend on the size
+        if capped <= self.threshold:
+            return capped
+        self.estimated = True
+        return max(estimate, capped)
+
+    def page(self, number: Any) -> BigPage:
+        number = self.validate_number(number)
+        if not self.estimated:
+            return super().page(number)  # type: ignore[return-value]
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        page = self._get_page(rows[: self.per_page], number, self)
+        page.more = len(rows) > self.per_page
+        return page
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> BigPage:
+        return BigPage(*args, **kwargs)
+
+
+def paginate(object_list: QuerySet[Any], per_page: int, number: Any) -> Page:
+    """The page `number` of `object_list` (a bad or out-of-range number gives the first or last page)."""
+    return BigPaginator(object_list, per_page).get_page(number)
+
+
+__all__: Sequence[str] = ["EXACT_COUNT_UP_TO", "BigPage", "BigPaginator", "paginate", "planner_rows"]
