@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -58,6 +58,26 @@ class OrderSync(models.Model):
     @property
     def backfill_done(self) -> bool:
         return self.backfill_finished_at is not None
+
+    @property
+    def last_success_age(self) -> timedelta | None:
+        """How long ago the last query finished (None before the first)."""
+        if self.last_success_at is None:
+            return None
+        return max(timedelta(0), timezone.now() - self.last_success_at)
+
+    @property
+    def is_behind(self) -> bool:
+        """Loaded once, but no sync succeeded in two intervals (ORDER_SYNC_INTERVAL_MINUTES × 2) while order loading
+        is authorized: "Up to date" would be untrue. Reads the store's prefetched authorizations when it has them."""
+        age = self.last_success_age
+        if not self.backfill_done or age is None:
+            return False
+        if age <= timedelta(minutes=2 * settings.ORDER_SYNC_INTERVAL_MINUTES) or self.store.is_archived:
+            return False
+        return any(
+            a.capability == "orders" and a.status == "authorized" for a in self.store.authorizations.all()
+        )
 
     @property
     def last_error_text(self) -> str:
