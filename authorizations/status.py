@@ -77,16 +77,14 @@ def _capability_phrase(capability: str, status: str) -> str:
     return phrases[(Capability(capability), AuthStatus(status))]
 
 
-def _expiry_phrase(capability: str, days: int) -> str:
+def _expiry_phrase(capability: str, left: str) -> str:
     names = {
         Capability.ORDERS: _("order loading"),
         Capability.LISTINGS: _("listing/inventory"),
         Capability.ADS: _("advertising"),
     }
-    return _("%(capability)s expires in %(days)d days") % {
-        "capability": names[Capability(capability)],
-        "days": days,
-    }
+    # `left` is "5 days", or "20 hours" on the last day (Authorization.time_left), never "0 days".
+    return _("%(capability)s expires in %(left)s") % {"capability": names[Capability(capability)], "left": left}
 
 
 def _sentence(parts: list[str]) -> str:
@@ -130,7 +128,7 @@ def combined_label(status: str, auths: Mapping[str, Authorization]) -> str:
             if a.status == AuthStatus.NEEDS_REAUTHORIZATION:
                 parts.append(_capability_phrase(cap, a.status))
             elif a.is_spapi and a.expires_within(warn_days):
-                parts.append(_expiry_phrase(cap, a.days_to_expiry or 0))
+                parts.append(_expiry_phrase(cap, a.time_left))
         text = _sentence(parts) if parts else _("Needs attention")
     elif status == CombinedStatus.PENDING:
         text = _("Authorizing")
