@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -44,6 +44,12 @@ class BigPage(Page):
             return self.more
         return super().has_next()
 
+    def next_page_number(self) -> int:
+        # An estimate may undercount: the rows decide whether there is a next page, not the estimated total.
+        if self.more is not None:
+            return self.number + 1
+        return super().next_page_number()
+
 
 class BigPaginator(Paginator):
     def __init__(
@@ -55,7 +61,30 @@ class BigPaginator(Paginator):
             if threshold is not None
             else getattr(settings, "LIST_EXACT_COUNT_UP_TO", EXACT_COUNT_UP_TO)
         )
-        self.estimated = False
+        self._estimated = False
+
+    @property
+    def estimated(self) -> bool:
+        """Whether `count` is the planner's estimate (asking counts first)."""
+        self.count  # noqa: B018 - computes the count, which decides
+        return self._estimated
+
+    @estimated.setter
+    def estimated(self, value: bool) -> None:
+        self.count  # noqa: B018
+        self._estimated = value
+
+    def validate_number(self, number: Any) -> int:
+        if not self.estimated:
+            return super().validate_number(number)
+        # Past the threshold the total is a guess: any page from 1 up is asked for; an empty one shows as empty.
+        try:
+            value = int(number)
+        except (TypeError, ValueError) as e:
+            raise PageNotAnInteger("That page number is not an integer") from e
+        if value < 1:
+            raise EmptyPage("That page number is less than 1")
+        return value
 
     @cached_property
     def count(self) -> int:
@@ -66,13 +95,14 @@ class BigPaginator(Paginator):
         estimate = planner_rows(qs)  # always asked, so the number of queries does not depend on the size
         if capped <= self.threshold:
             return capped
-        self.estimated = True
+        self._estimated = True
         return max(estimate, capped)
 
     def page(self, number: Any) -> BigPage:
         number = self.validate_number(number)
         if not self.estimated:
             return super().page(number)  # type: ignore[return-value]
+        # (validate_number above let any page through: the rows below decide what is on it)
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         page = self._get_page(rows[: self.per_page], number, self)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -68,7 +69,8 @@ class StoreListTests(BaseTestCase):
     def test_the_query_count_does_not_grow_with_the_page(self) -> None:
         self.login(self.alice)
         self.client.get(self.url)
-        with self.assertNumQueries(7) as small:
+        # PostgreSQL adds the planner's estimate (stores/paging.py), asked at every size.
+        with self.assertNumQueries(8 if connection.vendor == "postgresql" else 7) as small:
             self.client.get(self.url)
         for i in range(30):
             make_store(self.tenant, nickname=f"More {i}")
