@@ -226,7 +226,13 @@ if env.str("CACHE_REDIS_URL", default=""):
     }
 else:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+            # One access token per grant lives here for its hour: Django's default of 300 entries would cull
+            # them with a few hundred stores (bench/run tokens measured 3.4 refreshes per grant-hour at 1,000).
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=200_000), "CULL_FREQUENCY": 4},
+        }
     }
 
 # Store rules.
