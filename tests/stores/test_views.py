@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.urls import reverse
@@ -34,7 +35,8 @@ class StoreListTests(BaseTestCase):
         self.assertContains(r, "Order loading: Not authorized")
         self.assertContains(r, "Listing/inventory sync: Not authorized")
         self.assertContains(r, "Advertising: Not authorized")
-        self.assertContains(r, timezone.now().strftime("%Y-%m-%d"))
+        # Dates in the store's time zone.
+        self.assertContains(r, timezone.localtime(timezone.now(), ZoneInfo(self.store.timezone)).strftime("%Y-%m-%d"))
 
     def test_it_searches_by_nickname(self) -> None:
         make_store(self.tenant, nickname="Germany shop", region="EU", sites=["DE"])
