@@ -8,6 +8,7 @@ Amazon's, not the seller's (docs/architecture.md, "Application credentials").
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -55,6 +56,7 @@ def open_alarms() -> list[PlatformAlarm]:
 
 def note_failure(family: str, store_key: str) -> None:
     """A call for one store failed with an outage-like error (network, 5xx): an alarm once many stores do."""
+    _success_checked.pop(family, None)  # the next success looks again
     key = f"outage:{family}"
     stores: set[str] = cache.get(key) or set()
     stores.add(store_key)
@@ -67,7 +69,17 @@ def note_failure(family: str, store_key: str) -> None:
         )
 
 
+# Successes are many (every finished sync): each process looks at the outage state at most this often, so the
+# hot path costs no query; an alarm then closes within these seconds of the first success.
+SUCCESS_CHECK_SECONDS = 30.0
+_success_checked: dict[str, float] = {}
+
+
 def note_success(family: str) -> None:
+    now = time.monotonic()
+    if now - _success_checked.get(family, -SUCCESS_CHECK_SECONDS) < SUCCESS_CHECK_SECONDS:
+        return
+    _success_checked[family] = now
     if cache.get(f"outage:{family}"):
         cache.delete(f"outage:{family}")
     resolve("amazon_outage", family)

@@ -63,7 +63,11 @@ class Authorization(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["store", "capability"], name="unique_store_capability")
         ]
-        indexes = [models.Index(fields=["capability", "status"], name="auth_capability_status")]
+        indexes = [
+            models.Index(fields=["capability", "status"], name="auth_capability_status"),
+            # ORDER_CHANGE notifications name the seller: its stores are found through this.
+            models.Index(fields=["selling_partner_id", "capability"], name="auth_seller_capability"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.store} · {self.get_capability_display()} · {self.get_status_display()}"

@@ -413,8 +413,18 @@ AUTHORIZATION_VALIDITY_DAYS = 365
 AUTHORIZATION_RENEWAL_WARNING_DAYS = 30
 
 # Background work: order loading, inventory push, re-checks (sync app).
-# Minutes between incremental order syncs of a store (lastUpdatedAfter).
+# The longest pause between incremental order syncs of a store (lastUpdatedAfter). A store whose orders keep coming is
+# polled as often as Amazon's searchOrders rate limit lets it (sync/orders.py, "adaptive polling") and backs off
+# towards this when quiet, or stays at it while ORDER_CHANGE notifications bring its orders.
 ORDER_SYNC_INTERVAL_MINUTES = env.int("ORDER_SYNC_INTERVAL_MINUTES", default=15)
+# Quiet incremental runs in a row before the polling pause starts doubling.
+ORDER_SYNC_QUIET_RUNS = env.int("ORDER_SYNC_QUIET_RUNS", default=3)
+# Subscribe every seller whose order loading is authorized to ORDER_CHANGE (Notifications API, our SQS
+# destination). Needs AMAZON_NOTIFICATIONS_QUEUE_URL; off without it.
+ORDER_CHANGE_NOTIFICATIONS = env.bool("ORDER_CHANGE_NOTIFICATIONS", default=True)
+# `manage.py sync_loop` runs (scripts/run starts it): it dispatches due syncs every second and long-polls the
+# notification queue, so syncs are not also planned as one-off django-q2 schedules.
+SYNC_LOOP = env.bool("SYNC_LOOP", default=False)
 # Orders per searchOrders page (1-100).
 ORDER_SYNC_PAGE_SIZE = env.int("ORDER_SYNC_PAGE_SIZE", default=100)
 # Incremental syncs re-read this much before the last watermark, for updates Amazon records late.

@@ -42,6 +42,8 @@ class OrderSync(models.Model):
     last_error_detail = models.CharField(max_length=300, blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     consecutive_failures = models.PositiveSmallIntegerField(default=0)
+    # Incremental runs in a row that found no new or changed order: the polling pause grows with it.
+    quiet_runs = models.PositiveSmallIntegerField(default=0)
     next_run_at = models.DateTimeField(_("next run"), default=timezone.now, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=40, blank=True)
@@ -84,6 +86,47 @@ class OrderSync(models.Model):
         from sync.errors import describe
 
         return describe(self.last_error) if self.last_error else ""
+
+
+class NotificationDestination(models.Model):
+    """Our SQS queue as a Notifications API destination of the orders application, once per region (destinations
+    are regional: each region's endpoint keeps its own)."""
+
+    region = models.CharField(max_length=2, unique=True)
+    destination_id = models.CharField(max_length=100)
+    sqs_arn = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.region} · {self.destination_id}"
+
+
+class OrderChangeSubscription(models.Model):
+    """A seller account's ORDER_CHANGE subscription for our orders application (one per seller and region: Amazon
+    keeps one subscription per seller, application and notification type)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("On")
+        FAILED = "failed", _("Not available")
+
+    selling_partner_id = models.CharField(max_length=64)
+    region = models.CharField(max_length=2)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    subscription_id = models.CharField(max_length=100, blank=True)
+    destination_id = models.CharField(max_length=100, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    last_notice_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["selling_partner_id", "region"], name="order_change_one_per_seller"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selling_partner_id} ({self.region}) · {self.status}"
 
 
 class Order(models.Model):

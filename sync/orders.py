@@ -257,6 +257,7 @@ class Run:
     auth: Authorization
     worker: str
     grant: grants.Grant = field(init=False)
+    changed: int = 0  # orders new or changed in this run (adaptive polling)
 
     def __post_init__(self) -> None:
         self.grant = grants.Grant(self.auth, Capability.ORDERS, lambda e: _token_refused(self, e))
@@ -389,7 +390,6 @@ def _store_page(r: Run, page: api.Page) -> bool:
         s.last_success_at = now
         s.last_error, s.last_error_detail, s.last_error_at = "", "", None
         alarms.note_success("sp-api orders")
-        s.next_run_at = now + timedelta(minutes=settings.ORDER_SYNC_INTERVAL_MINUTES)
     s.consecutive_failures = 0
     with transaction.atomic():
         fields = {
@@ -404,18 +404,55 @@ def _store_page(r: Run, page: api.Page) -> bool:
             "last_error": s.last_error,
             "last_error_detail": s.last_error_detail,
             "last_error_at": s.last_error_at,
-            "next_run_at": s.next_run_at,
             "consecutive_failures": 0,
             "claimed_until": now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
         }
         # Written first: on PostgreSQL this row lock also serialises the upsert below per store.
         if not OrderSync.objects.filter(pk=s.pk, claimed_by=r.worker).update(**fields):
             raise LostLease
-        upsert(r.auth.store, page.orders)
+        added, changed = upsert(r.auth.store, page.orders)
         keep_aside(r.auth.store, page)
-        s.orders_loaded = Order.objects.filter(store_id=s.store_id).count()
-        OrderSync.objects.filter(pk=s.pk).update(orders_loaded=s.orders_loaded)
+        r.changed += changed
+        later: dict[str, object] = {}
+        if added:
+            # The row is locked by the update above, so the running count cannot miss a concurrent page.
+            later["orders_loaded"] = F("orders_loaded") + added
+            s.orders_loaded += added
+        if finished:
+            s.quiet_runs = 0 if r.changed else s.quiet_runs + 1
+            s.next_run_at = now + timedelta(seconds=poll_pause(r, s))
+            later.update(quiet_runs=s.quiet_runs, next_run_at=s.next_run_at)
+        if later:
+            OrderSync.objects.filter(pk=s.pk).update(**later)
     return finished
+
+
+def poll_pause(r: Run, s: OrderSync) -> float:
+    """Seconds until the store's next incremental run (adaptive polling).
+
+    Amazon's searchOrders bucket (rate 0.0056/s, burst 20, per seller and application: orders_2026-01-01.json, the
+    operation's Usage Plan; the rate Amazon actually applies comes back in x-amzn-RateLimit-Limit and is what the
+    bucket holds) sustains one request every 1 / rate seconds. A store whose orders keep coming is polled that
+    often; after ORDER_SYNC_QUIET_RUNS runs without a new or changed order the pause doubles with every further
+    quiet run, up to ORDER_SYNC_INTERVAL_MINUTES. A seller subscribed to ORDER_CHANGE gets its orders from the
+    notifications within seconds (sync/order_changes.py): its polls only confirm, at the longest pause.
+    """
+    longest = settings.ORDER_SYNC_INTERVAL_MINUTES * 60.0
+    if order_changes_active(r):
+        return longest
+    floor = ratelimit.steady_interval(r.seller, Capability.ORDERS, OPERATION)
+    doublings = max(0, s.quiet_runs - settings.ORDER_SYNC_QUIET_RUNS + 1)
+    return min(longest, floor * 2.0 ** min(doublings, 16))
+
+
+def order_changes_active(r: Run) -> bool:
+    from sync.models import OrderChangeSubscription
+
+    return OrderChangeSubscription.objects.filter(
+        selling_partner_id=r.seller,
+        region=r.auth.store.region,
+        status=OrderChangeSubscription.Status.ACTIVE,
+    ).exists()
 
 
 def _end_backfill(s: OrderSync, now: datetime) -> None:
@@ -463,16 +500,28 @@ def _latest(page: api.Page) -> datetime | None:
     return max((o.last_updated for o in page.orders), default=None)
 
 
-def upsert(store: Store, orders: list[api.Order]) -> int:
-    """Insert or update by (store, amazon_order_id); a copy older than the stored one is skipped."""
+def upsert(store: Store, orders: list[api.Order]) -> tuple[int, int]:
+    """Insert or update by (store, amazon_order_id); a copy older than the stored one is skipped.
+
+    Returns how many orders were new and how many new or changed. A page costs the same few statements however many orders it carries: one
+    read of the stored copies' last update, one multi-row upsert of the orders, one of their items, and (only for
+    orders stored before) one read and one delete of the lines Amazon no longer lists.
+    """
     if not orders:
-        return 0
-    fresh = _newer_than_stored(store, _latest_copies(orders))
+        return 0, 0
+    latest = _latest_copies(orders)
+    stored = dict(
+        Order.objects.filter(store=store, amazon_order_id__in=list(latest)).values_list(
+            "amazon_order_id", "last_updated"
+        )
+    )
+    # A copy as old as the stored one is the stored one (each incremental run re-reads its overlap): not written.
+    fresh = [o for o in latest.values() if o.order_id not in stored or o.last_updated > stored[o.order_id]]
     if not fresh:
-        return 0
+        return 0, 0
     ids = _save_orders(store, fresh)
-    _save_items(ids, fresh)
-    return len(fresh)
+    _save_items(ids, fresh, {o.order_id for o in fresh if o.order_id in stored})
+    return sum(1 for o in fresh if o.order_id not in stored), len(fresh)
 
 
 def _latest_copies(orders: list[api.Order]) -> dict[str, api.Order]:
@@ -482,15 +531,6 @@ def _latest_copies(orders: list[api.Order]) -> dict[str, api.Order]:
         if o.order_id not in latest or o.last_updated >= latest[o.order_id].last_updated:
             latest[o.order_id] = o
     return latest
-
-
-def _newer_than_stored(store: Store, latest: dict[str, api.Order]) -> list[api.Order]:
-    stored = dict(
-        Order.objects.filter(store=store, amazon_order_id__in=list(latest)).values_list(
-            "amazon_order_id", "last_updated"
-        )
-    )
-    return [o for o in latest.values() if o.order_id not in stored or o.last_updated >= stored[o.order_id]]
 
 
 ORDER_UPDATE_FIELDS = [
@@ -527,14 +567,17 @@ def _order_row(store: Store, o: api.Order, now: datetime) -> Order:
 
 
 def _save_orders(store: Store, fresh: list[api.Order]) -> dict[str, int]:
-    """Upsert the orders; returns their primary keys by Amazon order id."""
+    """Upsert the orders in one statement; returns their primary keys by Amazon order id."""
     now = timezone.now()
-    Order.objects.bulk_create(
+    rows = Order.objects.bulk_create(
         [_order_row(store, o, now) for o in fresh],
         update_conflicts=True,
         unique_fields=["store", "amazon_order_id"],
         update_fields=ORDER_UPDATE_FIELDS,
     )
+    if all(r.pk is not None for r in rows):
+        # PostgreSQL and SQLite return the ids of inserted and updated rows alike (INSERT … ON CONFLICT … RETURNING).
+        return {r.amazon_order_id: r.pk for r in rows}
     return dict(
         Order.objects.filter(store=store, amazon_order_id__in=[o.order_id for o in fresh]).values_list(
             "amazon_order_id", "pk"
@@ -542,8 +585,17 @@ def _save_orders(store: Store, fresh: list[api.Order]) -> dict[str, int]:
     )
 
 
-def _save_items(ids: dict[str, int], fresh: list[api.Order]) -> None:
-    """Upsert the orders' items and drop those Amazon no longer lists (a changed order may lose lines)."""
+def _save_items(ids: dict[str, int], fresh: list[api.Order], updated: set[str]) -> None:
+    """Upsert the orders' items; for orders stored before, drop the lines Amazon no longer lists (a changed order
+    may lose lines)."""
+    if updated:
+        wanted = {(ids[o.order_id], i.order_item_id) for o in fresh if o.order_id in updated for i in o.items}
+        lines = OrderItem.objects.filter(order_id__in=[ids[oid] for oid in updated]).values_list(
+            "pk", "order_id", "order_item_id"
+        )
+        stale = [pk for pk, order_id, item_id in lines if (order_id, item_id) not in wanted]
+        if stale:
+            OrderItem.objects.filter(pk__in=stale).delete()
     items = [
         OrderItem(
             order_id=ids[o.order_id],
@@ -557,16 +609,13 @@ def _save_items(ids: dict[str, int], fresh: list[api.Order]) -> None:
         for o in fresh
         for i in o.items
     ]
-    OrderItem.objects.bulk_create(
-        items,
-        update_conflicts=True,
-        unique_fields=["order", "order_item_id"],
-        update_fields=["sku", "asin", "quantity", "unit_price", "currency"],
-    )
-    keep = Q()
-    for o in fresh:
-        keep |= Q(order_id=ids[o.order_id], order_item_id__in=[i.order_item_id for i in o.items])
-    OrderItem.objects.filter(order_id__in=ids.values()).exclude(keep).delete()
+    if items:
+        OrderItem.objects.bulk_create(
+            items,
+            update_conflicts=True,
+            unique_fields=["order", "order_item_id"],
+            update_fields=["sku", "asin", "quantity", "unit_price", "currency"],
+        )
 
 
 # --- failures ------------------------------------------------------------------------------------------------

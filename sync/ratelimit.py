@@ -101,3 +101,10 @@ def throttled(seller: str, application: str, operation: str) -> float:
     bucket = _bucket(seller, application, operation)
     RateBucket.objects.filter(pk=bucket.pk).update(tokens=0.0, updated_at=timezone.now())
     return 1.0 / (bucket.rate * SAFETY)
+
+
+def steady_interval(seller: str, application: str, operation: str) -> float:
+    """Seconds between two requests that the bucket sustains once its burst is spent (1 / rate, our safety margin
+    included): as often as a busy store can be polled for ever."""
+    bucket = _bucket(seller, application, operation)
+    return 1.0 / (bucket.rate * SAFETY)
