@@ -8,8 +8,10 @@ from sandbox.models import (
     SandboxAppAuthorization,
     SandboxApplication,
     SandboxConfig,
+    SandboxDestination,
     SandboxListing,
     SandboxSeller,
+    SandboxSubscription,
 )
 
 
@@ -72,3 +74,17 @@ class SandboxListingAdmin(admin.ModelAdmin):
 
 
 admin.site.register(SandboxConfig)
+
+
+@admin.register(SandboxDestination)
+class SandboxDestinationAdmin(admin.ModelAdmin):
+    list_display = ["name", "application", "arn", "destination_id", "created_at"]
+    list_filter = ["application"]
+
+
+@admin.register(SandboxSubscription)
+class SandboxSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["notification_type", "seller", "application", "created_at", "last_delivered_at"]
+    list_filter = ["notification_type", "application"]
+    search_fields = ["seller__name", "seller__selling_partner_id"]
+    readonly_fields = ["subscription_id"]

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from sandbox import applications, clock, faults, orders, services
+from sandbox import applications, clock, faults, notifications, orders, services
 from sandbox.models import (
     SELLER_ID_ALPHABET,
     SandboxAppAuthorization,
@@ -122,12 +122,24 @@ def announce_secret_expiry(
 
 
 def set_fault(endpoint: str, kind: str, delay: float | None = None) -> None:
-    """endpoint: token|sellers|orders|listings|ads; kind: none|http500|slow|timeout|storm429; delay: 0 to 120 s."""
+    """endpoint: token|sellers|orders|listings|ads|notifications; kind: none|http500|slow|timeout|storm429; delay: 0 to 120 s."""
     faults.set_fault(endpoint, kind, delay)
 
 
 def clear_faults() -> None:
+    """Every fault, the notification delivery faults included."""
     faults.clear()
+
+
+def set_notification_faults(drop: float = 0.0, duplicate: float = 0.0, seed: int = 0) -> None:
+    """Lose a fraction `drop` of the notifications the sandbox sends and send a fraction `duplicate` twice
+    (0 to 1 each; deterministic per notification for a seed). Both 0 turns it off."""
+    faults.set_delivery_faults(drop, duplicate, seed)
+
+
+def deliver_order_changes(at: datetime | None = None) -> int:
+    """One pass of ORDER_CHANGE delivery (sandbox.notifications.deliver_order_changes); messages sent."""
+    return notifications.deliver_order_changes(at)
 
 
 def set_time_scale(scale: float) -> None:

@@ -116,6 +116,34 @@ def send(message: dict[str, Any]) -> None:
         raise NotificationError(f"The notification queue refused the message: {exc}") from exc
 
 
+SQS_BATCH = 10  # SendMessageBatch takes at most 10 entries (Amazon SQS API Reference, SendMessageBatch)
+
+
+def send_batch(messages: list[dict[str, Any]]) -> None:
+    """Deliver many notifications to settings.SANDBOX_NOTIFICATIONS_QUEUE_URL, ten per SendMessageBatch call;
+    NotificationError when there is no queue or any entry is refused (the ones before it may have been sent)."""
+    if not messages:
+        return
+    queue_url = settings.SANDBOX_NOTIFICATIONS_QUEUE_URL
+    if not queue_url:
+        raise NotificationError("No notification queue: set SANDBOX_NOTIFICATIONS_QUEUE_URL.")
+    client = _sqs()
+    for start in range(0, len(messages), SQS_BATCH):
+        entries = [
+            {"Id": str(n), "MessageBody": json.dumps(message)}
+            for n, message in enumerate(messages[start : start + SQS_BATCH])
+        ]
+        try:
+            answer = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        except (BotoCoreError, ClientError) as exc:
+            raise NotificationError(f"The notification queue refused the messages: {exc}") from exc
+        failed = answer.get("Failed") or []
+        if failed:
+            raise NotificationError(
+                f"The notification queue refused {len(failed)} of {len(entries)} messages."
+            )
+
+
 def _spapi_application(application_id_or_client_id: str | SandboxApplication) -> SandboxApplication:
     if isinstance(application_id_or_client_id, SandboxApplication):
         application = application_id_or_client_id

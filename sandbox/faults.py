@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -13,7 +15,7 @@ from django.http import HttpResponse
 from sandbox.clock import config
 from sandbox.models import SandboxConfig
 
-ENDPOINTS = ["token", "sellers", "orders", "listings", "ads"]
+ENDPOINTS = ["token", "sellers", "orders", "listings", "ads", "notifications"]
 KINDS = ["none", "http500", "slow", "timeout", "storm429"]
 DEFAULT_SLOW_SECONDS = 3.0
 # Longer than the portal's HTTP read timeout (20 s by default), so a client gives up first.
@@ -97,6 +99,69 @@ def set_fault(endpoint: str, kind: str, delay: float | None = None) -> None:
             if delay is None:
                 delay = {"slow": DEFAULT_SLOW_SECONDS, "timeout": DEFAULT_TIMEOUT_SECONDS}.get(kind, 0.0)
             faults[endpoint] = {"kind": kind, "delay": float(delay)}
+        cfg.faults = faults
+        cfg.save(update_fields=["faults"])
+
+
+# Delivery faults of the notifications the sandbox sends (sandbox/notifications.py): a fraction of them lost and a
+# fraction sent twice, as SQS's at-least-once delivery and a lossy path can do. Kept in SandboxConfig.faults under
+# this key (not an endpoint, so all_faults ignores it; clear() removes it with the rest).
+DELIVERY_KEY = "notification_delivery"
+FRACTION_RULE = "Drop and duplicate fractions must be numbers from 0 to 1."
+
+
+@dataclass(frozen=True)
+class DeliveryFaults:
+    drop: float = 0.0  # fraction of notifications never sent
+    duplicate: float = 0.0  # fraction of the sent ones sent twice (same NotificationId)
+    seed: int = 0  # the same seed loses and duplicates the same notifications
+
+    def _share(self, key: str, what: str) -> float:
+        digest = hashlib.sha256(f"{self.seed}:{what}:{key}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+    def dropped(self, key: str) -> bool:
+        """Deterministic per notification `key` and seed."""
+        return self.drop > 0 and self._share(key, "drop") < self.drop
+
+    def duplicated(self, key: str) -> bool:
+        return self.duplicate > 0 and self._share(key, "duplicate") < self.duplicate
+
+
+def _fraction(value: object) -> float:
+    try:
+        fraction = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(FRACTION_RULE) from exc
+    if not 0 <= fraction <= 1:  # NaN fails the comparison
+        raise ValueError(FRACTION_RULE)
+    return fraction
+
+
+def delivery_faults() -> DeliveryFaults:
+    stored = config().faults
+    entry = stored.get(DELIVERY_KEY) if isinstance(stored, dict) else None
+    if not isinstance(entry, dict):
+        return DeliveryFaults()
+    try:
+        return DeliveryFaults(
+            _fraction(entry.get("drop", 0)), _fraction(entry.get("duplicate", 0)), int(entry.get("seed", 0))
+        )
+    except (TypeError, ValueError):
+        return DeliveryFaults()
+
+
+def set_delivery_faults(drop: float = 0.0, duplicate: float = 0.0, seed: int = 0) -> None:
+    """Lose `drop` and send twice `duplicate` of the notifications (fractions 0 to 1; both 0 turns it off)."""
+    wanted = DeliveryFaults(_fraction(drop), _fraction(duplicate), int(seed))
+    config()
+    with transaction.atomic():
+        cfg = SandboxConfig.objects.select_for_update().get(pk=1)
+        faults = dict(cfg.faults) if isinstance(cfg.faults, dict) else {}
+        if wanted.drop == 0 and wanted.duplicate == 0:
+            faults.pop(DELIVERY_KEY, None)
+        else:
+            faults[DELIVERY_KEY] = {"drop": wanted.drop, "duplicate": wanted.duplicate, "seed": wanted.seed}
         cfg.faults = faults
         cfg.save(update_fields=["faults"])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import uuid
 from datetime import datetime, timedelta
 
 from django.db import models
@@ -293,3 +294,79 @@ class SandboxAppstoreRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} for {self.seller}"
+
+
+class SandboxAppRateBucket(models.Model):
+    """A token bucket per application + operation, for grantless operations (no seller: Notifications API
+    destinations and subscriptions by id; sandbox/ratelimit.py take_grantless)."""
+
+    application = models.ForeignKey(SandboxApplication, on_delete=models.CASCADE)
+    operation = models.CharField(max_length=60)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "operation"], name="sandbox_app_bucket_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.tokens:.2f}"
+
+
+class SandboxDestination(models.Model):
+    """A Notifications API destination (createDestination, grantless): an SQS queue of the application.
+
+    The sandbox records the ARN and delivers to settings.SANDBOX_NOTIFICATIONS_QUEUE_URL (sandbox/notifications.py).
+    """
+
+    application = models.ForeignKey(SandboxApplication, on_delete=models.CASCADE, related_name="destinations")
+    destination_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    name = models.CharField(max_length=256)
+    arn = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(help_text="Virtual time.")
+
+    class Meta:
+        # "A destination with arn … already exists for the application …" (409; sandbox/notifications.py).
+        constraints = [models.UniqueConstraint(fields=["application", "arn"], name="sandbox_destination_arn")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.arn})"
+
+
+class SandboxSubscription(models.Model):
+    """A Notifications API subscription of one seller to one notification type for one application.
+
+    createSubscription answers 409 for a second one with the same type and payload version (notifications.json: a
+    different payload version is a separate subscription). last_delivered_at: the virtual time up to which
+    notifications were sent (sandbox.notifications.deliver_order_changes); null until the first pass, which starts
+    at created_at.
+    """
+
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="subscriptions")
+    application = models.ForeignKey(
+        SandboxApplication, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    notification_type = models.CharField(max_length=100)
+    payload_version = models.CharField(max_length=20)
+    destination = models.ForeignKey(
+        SandboxDestination, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    subscription_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    processing_directive = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(help_text="Virtual time.")
+    last_delivered_at = models.DateTimeField(null=True, blank=True, help_text="Virtual time.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "application", "notification_type", "payload_version"],
+                name="sandbox_subscription_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["notification_type"])]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.notification_type} {self.payload_version} for {self.seller.name} → {self.application.name}"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from sandbox.models import SandboxApplication, SandboxRateBucket, SandboxSeller
+from sandbox.models import SandboxApplication, SandboxAppRateBucket, SandboxRateBucket, SandboxSeller
 
 
 @dataclass(frozen=True)
@@ -35,44 +36,57 @@ PLANS: dict[str, UsagePlan] = {
     # application_2023-11-30.json, rotateApplicationClientSecret: "Rate 0.0167, Burst 1" (a grantless operation,
     # one bucket per application: sandbox/applications.py keeps it).
     "rotateApplicationClientSecret": UsagePlan(0.0167, 1),
+    # notifications.json: every Notifications API operation is "Rate 1, Burst 5". createSubscription and
+    # getSubscription are per seller (their access token is the seller's); the grantless ones are per application
+    # (take_grantless).
+    "createSubscription": UsagePlan(1.0, 5),
+    "getSubscription": UsagePlan(1.0, 5),
+    "getSubscriptionById": UsagePlan(1.0, 5),
+    "deleteSubscriptionById": UsagePlan(1.0, 5),
+    "createDestination": UsagePlan(1.0, 5),
+    "getDestinations": UsagePlan(1.0, 5),
+    "getDestination": UsagePlan(1.0, 5),
+    "deleteDestination": UsagePlan(1.0, 5),
 }
 
 
-def _bucket(
-    seller: SandboxSeller, application: SandboxApplication, operation: str, at: datetime
-) -> SandboxRateBucket:
+Bucket = SandboxRateBucket | SandboxAppRateBucket
+
+
+def _bucket(model: type[Bucket], keys: dict[str, Any], operation: str, at: datetime) -> Bucket:
     plan = PLANS[operation]
-    bucket = SandboxRateBucket.objects.filter(
-        seller=seller, application=application, operation=operation
-    ).first()
+    bucket: Bucket | None = model.objects.filter(operation=operation, **keys).first()
     if bucket is not None:
         return bucket
     try:
         with transaction.atomic():
-            return SandboxRateBucket.objects.create(
-                seller=seller,
-                application=application,
-                operation=operation,
-                tokens=float(plan.burst),
-                updated_at=at,
-            )
+            return model.objects.create(operation=operation, tokens=float(plan.burst), updated_at=at, **keys)
     except IntegrityError:
         # Another process created it first.
-        return SandboxRateBucket.objects.get(seller=seller, application=application, operation=operation)
+        return model.objects.get(operation=operation, **keys)
 
 
-def take(seller: SandboxSeller, application: SandboxApplication, operation: str, at: datetime) -> bool:
-    """Take one token; False when the bucket is empty (the caller answers 429)."""
+def _take(model: type[Bucket], keys: dict[str, Any], operation: str, at: datetime) -> bool:
     plan = PLANS[operation]
     for _attempt in range(20):
-        bucket = _bucket(seller, application, operation, at)
+        bucket = _bucket(model, keys, operation, at)
         elapsed = max(0.0, (at - bucket.updated_at).total_seconds())
         available = min(float(plan.burst), bucket.tokens + elapsed * plan.rate)
         if available < 1.0:
             return False
-        updated = SandboxRateBucket.objects.filter(
+        updated = model.objects.filter(
             pk=bucket.pk, tokens=bucket.tokens, updated_at=bucket.updated_at
         ).update(tokens=available - 1.0, updated_at=max(at, bucket.updated_at))
         if updated:
             return True
     return False
+
+
+def take(seller: SandboxSeller, application: SandboxApplication, operation: str, at: datetime) -> bool:
+    """Take one token; False when the bucket is empty (the caller answers 429)."""
+    return _take(SandboxRateBucket, {"seller": seller, "application": application}, operation, at)
+
+
+def take_grantless(application: SandboxApplication, operation: str, at: datetime) -> bool:
+    """The same for a grantless operation, whose bucket belongs to the application alone."""
+    return _take(SandboxAppRateBucket, {"application": application}, operation, at)

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import path, register_converter
 
-from sandbox import applications, lwa, pages, spapi
+from sandbox import applications, lwa, notifications, pages, spapi
 from sandbox.guard import Refuse, guarded
 
 
@@ -67,6 +67,26 @@ urlpatterns = [
         "<region:region>/sp/applications/2023-11-30/clientSecret",
         sp(applications.rotate_client_secret),
         name="rotate_application_client_secret",
+    ),
+    path(
+        "<region:region>/sp/notifications/v1/destinations",
+        sp(notifications.destinations),
+        name="notifications_destinations",
+    ),
+    path(
+        "<region:region>/sp/notifications/v1/destinations/<str:destination_id>",
+        sp(notifications.destination),
+        name="notifications_destination",
+    ),
+    path(
+        "<region:region>/sp/notifications/v1/subscriptions/<str:notification_type>",
+        sp(notifications.subscriptions),
+        name="notifications_subscriptions",
+    ),
+    path(
+        "<region:region>/sp/notifications/v1/subscriptions/<str:notification_type>/<str:subscription_id>",
+        sp(notifications.subscription_by_id),
+        name="notifications_subscription",
     ),
     path(
         "<region:region>/sp/listings/2021-08-01/items/<str:seller_id>",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
@@ -37,8 +38,28 @@ def enqueue_listing_confirmation(store_id: int, at: datetime | None = None) -> N
     _enqueue("sync.tasks.confirm_listings", store_id, f"listings-confirm-{store_id}", at)
 
 
+def enqueue_order_change_subscription(store_id: int) -> None:
+    def send() -> None:
+        async_task("sync.tasks.subscribe_order_changes", store_id, group=f"order-change-{store_id}")
+
+    transaction.on_commit(send)
+
+
+def enqueue_notified_order(store_id: int, order_id: str) -> None:
+    """Load one order an ORDER_CHANGE notification named (sync/order_changes.py)."""
+
+    def send() -> None:
+        async_task("sync.tasks.load_notified_order", store_id, order_id, group=f"notified-{store_id}")
+
+    transaction.on_commit(send)
+
+
 def _enqueue(func: str, store_id: int, name: str, at: datetime | None) -> None:
     def send() -> None:
+        if at is not None and settings.SYNC_LOOP and func == "sync.tasks.sync_orders":
+            # `manage.py sync_loop` dispatches every due sync within a second of next_run_at (sync/orders.py
+            # dispatch_due): a one-off schedule per pause would only add a second, redundant delivery.
+            return
         if at is None or at <= timezone.now() + timedelta(seconds=1):
             async_task(func, store_id, group=name, task_name=f"{name}-{timezone.now():%Y%m%d%H%M%S%f}")
         else:

@@ -12,14 +12,32 @@ def start_authorized_work(auth: Authorization) -> None:
     from sync import orders
 
     if auth.capability == Capability.ORDERS:
+        from sync import order_changes
+
         state = orders.prepare(auth)
         jobs.enqueue_order_sync(state.store_id)
+        if order_changes.enabled():
+            jobs.enqueue_order_change_subscription(state.store_id)
     elif auth.capability == Capability.LISTINGS:
         jobs.enqueue_inventory_push(auth.store_id)
 
 
 def read_notifications() -> int:
-    return app_secrets.read_notifications()
+    from sync import order_changes
+
+    return order_changes.read()
+
+
+def subscribe_order_changes(store_id: int) -> str:
+    from sync import order_changes
+
+    return order_changes.subscribe(store_id)
+
+
+def load_notified_order(store_id: int, order_id: str) -> str:
+    from sync import order_changes
+
+    return order_changes.load(store_id, order_id)
 
 
 def application_secrets() -> dict[str, int]:
@@ -69,6 +87,12 @@ def recheck_store(store_id: int, item_id: int | None = None) -> str:
     from sync import rechecks
 
     return rechecks.recheck_store(store_id, item_id)
+
+
+def recheck_items(item_ids: list[int]) -> dict[str, int]:
+    from sync import rechecks
+
+    return rechecks.recheck_items(item_ids)
 
 
 def recheck_all() -> int:

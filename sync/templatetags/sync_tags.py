@@ -8,6 +8,7 @@ from accounts.models import Membership
 from authorizations import status
 from authorizations.models import Capability
 from stores.models import Store
+from sync import order_changes
 from sync.models import InventoryPush, InventoryPushItem, OrderSync, SkuMapping
 
 register = template.Library()
@@ -18,7 +19,13 @@ def sync_panel(store: Store, membership: Membership) -> dict[str, Any]:
     """Order-loading progress and the last inventory push, for the store page."""
     auths = status.authorization_map(store)
     last_push = InventoryPush.objects.filter(store=store).first()
+    orders_auth = auths.get(Capability.ORDERS)
+    notices = None
+    if orders_auth is not None and orders_auth.status == "authorized" and order_changes.enabled():
+        notices = order_changes.status_for(orders_auth)
     return {
+        "notices": notices,
+        "notices_enabled": order_changes.enabled(),
         "store": store,
         "membership": membership,
         "sync": OrderSync.objects.filter(store=store).first(),

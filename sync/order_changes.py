@@ -1,0 +1,250 @@
+"""ORDER_CHANGE notifications: orders in the portal within seconds of Amazon recording them.
+
+When order loading is authorized, the seller is subscribed to ORDER_CHANGE for our orders application, delivered
+to our SQS destination ("Tutorial: Subscribe to the ORDER_CHANGE notification",
+https://developer-docs.amazon.com/sp-api/docs/tutorial-subscribe-to-order-change-notification): createDestination
+once per region (grantless), createSubscription with the seller's access token (amazon/notifications.py).
+
+A notification is a hint, never data: it names a seller and an order id, and the order itself is read with
+getOrder under the store's own grant and stored by the same upsert as the polls (an older copy never overwrites a
+newer one). So a forged or repeated notification costs one getOrder and changes nothing, and a lost one is found by
+the next poll, which keeps running, at the longest pause (sync/orders.py `poll_pause`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from amazon import endpoints, lwa, marketplaces, notifications, sqs
+from amazon import orders as api
+from amazon.errors import AmazonError
+from authorizations import app_secrets, credentials
+from authorizations.models import Authorization, AuthStatus, Capability
+from sync import grants, jobs, ratelimit
+from sync.models import NotificationDestination, OrderChangeSubscription, OrderSync
+from sync.orders import upsert
+
+log = logging.getLogger(__name__)
+GET_ORDER = "getOrder"
+
+
+def enabled() -> bool:
+    return bool(settings.ORDER_CHANGE_NOTIFICATIONS and settings.AMAZON_NOTIFICATIONS_QUEUE_URL)
+
+
+class Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- subscribing ---------------------------------------------------------------------------------------------
+
+
+def destination(region: str) -> str:
+    """Our queue's destination id in `region`, created the first time (a 409 means it exists: it is looked up)."""
+    row = NotificationDestination.objects.filter(region=region).first()
+    if row is not None:
+        return row.destination_id
+    arn = sqs.queue_arn(settings.AMAZON_NOTIFICATIONS_QUEUE_URL)
+    token = app_secrets.with_secrets(
+        Capability.ORDERS,
+        lambda c: lwa.grantless(endpoints.spapi_token(), c, notifications.NOTIFICATIONS_SCOPE),
+    ).access_token
+    base = endpoints.for_region(region).sp_api
+    try:
+        made = notifications.create_destination(base, token, f"{settings.PLATFORM_NAME} orders", arn)
+        destination_id = made.destination_id
+    except notifications.NotificationsApiError as e:
+        if e.kind != "conflict":
+            raise
+        found = [d for d in notifications.get_destinations(base, token) if d.sqs_arn == arn]
+        if not found:
+            raise
+        destination_id = found[0].destination_id
+    NotificationDestination.objects.get_or_create(
+        region=region, defaults={"destination_id": destination_id, "sqs_arn": arn}
+    )
+    return NotificationDestination.objects.get(region=region).destination_id
+
+
+def subscribe(store_id: int) -> str:
+    """The task run when a store's order loading is authorized: subscribe its seller to ORDER_CHANGE."""
+    if not enabled():
+        return "disabled"
+    auth = Authorization.objects.select_related("store").get(store_id=store_id, capability=Capability.ORDERS)
+    if not grants.runnable(auth):
+        return "not_authorized"
+    seller, region = grants.seller_id(auth), auth.store.region
+    if not seller:
+        return "no_seller"
+
+    def refused(e: credentials.VerificationError) -> Exception:
+        return Refused(e.reason)
+
+    grant = grants.Grant(auth, Capability.ORDERS, refused)
+    try:
+        destination_id = destination(region)
+        grant.renew()
+        base = endpoints.for_region(region).sp_api
+        subscription, _created = notifications.subscribe(
+            base, grant.token, notifications.ORDER_CHANGE, destination_id
+        )
+    except (AmazonError, sqs.QueueError, Refused) as e:
+        detail = str(getattr(e, "message", "") or e)[:300]
+        log.warning("ORDER_CHANGE subscription of seller %s (%s) failed: %s", seller, region, detail)
+        _record(seller, region, OrderChangeSubscription.Status.FAILED, detail=detail)
+        return "failed"
+    _record(
+        seller,
+        region,
+        OrderChangeSubscription.Status.ACTIVE,
+        subscription_id=subscription.subscription_id,
+        destination_id=subscription.destination_id,
+    )
+    return "subscribed"
+
+
+def _record(seller: str, region: str, status: str, **fields: str) -> None:
+    defaults = {"status": status, "detail": "", "subscription_id": "", "destination_id": "", **fields}
+    if status == OrderChangeSubscription.Status.FAILED:
+        # A failure does not forget a subscription Amazon confirmed before.
+        defaults.pop("subscription_id")
+        defaults.pop("destination_id")
+    OrderChangeSubscription.objects.update_or_create(
+        selling_partner_id=seller, region=region, defaults=defaults
+    )
+
+
+def status_for(auth: Authorization) -> OrderChangeSubscription | None:
+    """The subscription that serves this store's order loading, for its page."""
+    seller = grants.seller_id(auth)
+    if not seller:
+        return None
+    return OrderChangeSubscription.objects.filter(selling_partner_id=seller, region=auth.store.region).first()
+
+
+# --- reading the queue ---------------------------------------------------------------------------------------
+
+
+def read(wait_seconds: int = 0) -> int:
+    """Handle what Amazon put on the queue: ORDER_CHANGE here, the application notifications in app_secrets."""
+    if not settings.AMAZON_NOTIFICATIONS_QUEUE_URL:
+        return 0
+    return sqs.drain(settings.AMAZON_NOTIFICATIONS_QUEUE_URL, handle, wait_seconds=wait_seconds)
+
+
+def handle(n: sqs.Notification) -> None:
+    if n.type != notifications.ORDER_CHANGE:
+        app_secrets.apply_notification(n)
+        return
+    change = notifications.parse_order_change(n)
+    if change is None:
+        log.warning("unreadable ORDER_CHANGE notification %s skipped", n.metadata.get("NotificationId"))
+        return
+    for store_id in stores_for(change.seller_id, change.marketplace_id):
+        jobs.enqueue_notified_order(store_id, change.amazon_order_id)
+    OrderChangeSubscription.objects.filter(selling_partner_id=change.seller_id).update(
+        last_notice_at=timezone.now()
+    )
+
+
+def stores_for(seller_id: str, marketplace_id: str) -> list[int]:
+    """The stores whose order loading acts for this seller and sells on this marketplace."""
+    market = marketplaces.BY_ID.get(marketplace_id)
+    if market is None or not seller_id:
+        return []
+    auths = (
+        Authorization.objects.filter(
+            Q(selling_partner_id=seller_id) | Q(selling_partner_id="", store__selling_partner_id=seller_id),
+            capability=Capability.ORDERS,
+            status=AuthStatus.AUTHORIZED,
+            store__archived_at__isnull=True,
+            store__region=market.region,
+        )
+        .select_related("store")
+        .only("store__id", "store__sites", "store__region")
+    )
+    return [a.store_id for a in auths if marketplace_id in a.store.marketplace_ids]
+
+
+# --- loading a notified order --------------------------------------------------------------------------------
+
+
+def load(store_id: int, order_id: str) -> str:
+    """The task behind one notification: read the order with getOrder and store it like a poll would."""
+    auth = Authorization.objects.select_related("store").get(store_id=store_id, capability=Capability.ORDERS)
+    if not grants.runnable(auth):
+        return "not_authorized"
+    seller = grants.seller_id(auth)
+    wait = ratelimit.take(seller, Capability.ORDERS, GET_ORDER, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
+    if wait:
+        # getOrder's bucket (rate 0.5/s, burst 30, orders_2026-01-01.json) is empty: the poll will bring it anyway.
+        return "rate_limited"
+
+    def refused(e: credentials.VerificationError) -> Exception:
+        return Refused(e.reason)
+
+    grant = grants.Grant(auth, Capability.ORDERS, refused)
+    base = endpoints.for_region(auth.store.region).sp_api
+    try:
+        grant.renew()
+        while True:
+            try:
+                order = api.get_order(base, grant.token, order_id)
+                break
+            except api.OrdersApiError as e:
+                if e.kind == "unauthorized" and grant.retry_after_403():
+                    continue
+                raise
+    except (api.OrdersApiError, Refused) as e:
+        # The poll confirms every order: a notified order that cannot be read now is loaded by it.
+        log.info("notified order %s of store %s not loaded now: %s", order_id, store_id, e)
+        if isinstance(e, api.OrdersApiError) and e.kind == "throttled":
+            ratelimit.throttled(seller, Capability.ORDERS, GET_ORDER)
+        return "not_loaded"
+    if order.marketplace_id and order.marketplace_id not in auth.store.marketplace_ids:
+        return "other_site"
+    with transaction.atomic():
+        # The same row lock as a poll's page (sync/orders.py `_store_page`): one writer of the store's orders.
+        locked = list(
+            OrderSync.objects.select_for_update().filter(store_id=store_id).values_list("pk", flat=True)
+        )
+        added, _changed = upsert(auth.store, [order])
+        if added and locked:
+            OrderSync.objects.filter(pk=locked[0]).update(orders_loaded=F("orders_loaded") + added)
+    return "stored" if added else "updated" if _changed else "unchanged"
+
+
+# --- the loop ------------------------------------------------------------------------------------------------
+
+
+def loop(stop: list[bool], dispatch_every: float = 1.0, wait_seconds: int = 1) -> None:
+    """`manage.py sync_loop`: long-poll the queue and dispatch due order syncs every second, until stop[0]."""
+    from sync import orders
+
+    name = uuid.uuid4().hex[:8]
+    last_dispatch = 0.0
+    log.info("sync loop %s started", name)
+    while not stop[0]:
+        started = time.monotonic()
+        try:
+            if settings.AMAZON_NOTIFICATIONS_QUEUE_URL:
+                read(wait_seconds=wait_seconds)
+            if time.monotonic() - last_dispatch >= dispatch_every:
+                last_dispatch = time.monotonic()
+                orders.dispatch_due()
+        except Exception:  # noqa: BLE001 - one failed pass (a lost database connection, the queue away) is logged
+            log.exception("sync loop pass failed")
+            time.sleep(1.0)
+        spent = time.monotonic() - started
+        if not settings.AMAZON_NOTIFICATIONS_QUEUE_URL and spent < dispatch_every:
+            time.sleep(dispatch_every - spent)
+    log.info("sync loop %s stopped", name)
