@@ -54,10 +54,15 @@ def open_alarms() -> list[PlatformAlarm]:
     return list(PlatformAlarm.objects.filter(resolved_at__isnull=True).order_by("-opened_at")[:10])
 
 
+def _outage_key(family: str) -> str:
+    # Cache keys without spaces: memcached refuses them, and Django warns on every call for any backend.
+    return "outage:" + family.replace(" ", "-")
+
+
 def note_failure(family: str, store_key: str) -> None:
     """A call for one store failed with an outage-like error (network, 5xx): an alarm once many stores do."""
     _success_checked.pop(family, None)  # the next success looks again
-    key = f"outage:{family}"
+    key = _outage_key(family)
     stores: set[str] = cache.get(key) or set()
     stores.add(store_key)
     cache.set(key, stores, OUTAGE_WINDOW_SECONDS)
@@ -80,8 +85,8 @@ def note_success(family: str) -> None:
     if now - _success_checked.get(family, -SUCCESS_CHECK_SECONDS) < SUCCESS_CHECK_SECONDS:
         return
     _success_checked[family] = now
-    if cache.get(f"outage:{family}"):
-        cache.delete(f"outage:{family}")
+    if cache.get(_outage_key(family)):
+        cache.delete(_outage_key(family))
     resolve("amazon_outage", family)
 
 

@@ -28,6 +28,7 @@ def main(argv: list[str]) -> int:
         "orders",
         "recheck",
         "tokens",
+        "latency",
     ]
     print(f"Machine: {common.machine()}")
     failed = False
