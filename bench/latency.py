@@ -14,6 +14,7 @@ Orders arrive at random times: every seller's orders are spread uniformly over t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import statistics
@@ -125,10 +126,8 @@ def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
     for p in procs:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(p.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     for p in procs:
         try:
             p.wait(timeout=30)
