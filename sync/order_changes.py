@@ -112,6 +112,33 @@ def subscribe(store_id: int) -> str:
     return "subscribed"
 
 
+def subscribe_missing(limit: int = 500) -> int:
+    """Daily: subscribe the sellers whose subscription failed or was never made (one store per seller and
+    region is enough: the subscription is the seller's)."""
+    if not enabled():
+        return 0
+    active = set(
+        OrderChangeSubscription.objects.filter(status=OrderChangeSubscription.Status.ACTIVE).values_list(
+            "selling_partner_id", "region"
+        )
+    )
+    seen: set[tuple[str, str]] = set()
+    count = 0
+    auths = Authorization.objects.filter(
+        capability=Capability.ORDERS, status=AuthStatus.AUTHORIZED, store__archived_at__isnull=True
+    ).select_related("store")
+    for auth in auths.iterator():
+        key = (grants.seller_id(auth), auth.store.region)
+        if not key[0] or key in active or key in seen:
+            continue
+        seen.add(key)
+        jobs.enqueue_order_change_subscription(auth.store_id)
+        count += 1
+        if count >= limit:
+            break
+    return count
+
+
 def _record(seller: str, region: str, status: str, **fields: str) -> None:
     defaults = {"status": status, "detail": "", "subscription_id": "", "destination_id": "", **fields}
     if status == OrderChangeSubscription.Status.FAILED:

@@ -37,6 +37,8 @@ PLANNED: list[Planned] = [
     Planned("recheck-authorizations", "sync.tasks.recheck_all", Schedule.DAILY),
     # Amazon's notifications (new application secrets, expiry notices) wait on the SQS queue.
     Planned("read-amazon-notifications", "sync.tasks.read_notifications", Schedule.MINUTES, minutes=1),
+    # A seller whose ORDER_CHANGE subscription failed (or predates notifications) is subscribed again.
+    Planned("order-change-subscriptions", "sync.tasks.subscribe_missing_order_changes", Schedule.DAILY),
     # Ahead of Amazon's 180-day limit: rotate by API, and mail staff at 90/30/7 days while nothing succeeded.
     Planned("application-secrets", "sync.tasks.application_secrets", Schedule.DAILY),
 ]

@@ -34,6 +34,12 @@ def subscribe_order_changes(store_id: int) -> str:
     return order_changes.subscribe(store_id)
 
 
+def subscribe_missing_order_changes() -> int:
+    from sync import order_changes
+
+    return order_changes.subscribe_missing()
+
+
 def load_notified_order(store_id: int, order_id: str) -> str:
     from sync import order_changes
 

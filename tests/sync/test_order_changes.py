@@ -188,3 +188,14 @@ class OrderChangeTests(SyncTestCase):
         tasks.subscribe_order_changes(self.store.pk)
         page = self.client.get(reverse("stores:detail", args=[self.store.code]))
         self.assertContains(page, "Within seconds")
+
+    def test_the_daily_pass_subscribes_sellers_whose_subscription_failed_once_per_seller(self) -> None:
+        self.authorize_orders()
+        sandbox_api.set_fault("notifications", "http500")
+        tasks.subscribe_order_changes(self.store.pk)
+        sandbox_api.clear_faults()
+        with mock.patch("sync.jobs.async_task") as enqueue, self.captureOnCommitCallbacks(execute=True):
+            self.assertEqual(tasks.subscribe_missing_order_changes(), 1)
+        self.assertEqual(enqueue.call_args.args, ("sync.tasks.subscribe_order_changes", self.store.pk))
+        tasks.subscribe_order_changes(self.store.pk)
+        self.assertEqual(tasks.subscribe_missing_order_changes(), 0)
