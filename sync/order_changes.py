@@ -269,6 +269,8 @@ def loop(stop: list[bool], dispatch_every: float = 1.0, wait_seconds: int = 1) -
                 last_dispatch = time.monotonic()
                 orders.dispatch_due()
         except Exception:  # noqa: BLE001 - one failed pass (a lost database connection, the queue away) is logged
+            if stop[0]:
+                break  # stopping: the queue server may already be gone (Ctrl-C reaches every process at once)
             log.exception("sync loop pass failed")
             time.sleep(1.0)
         spent = time.monotonic() - started
