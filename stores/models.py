@@ -113,6 +113,18 @@ class Store(models.Model):
                 condition=models.Q(archived_at__isnull=True),
                 name="store_status_recent",
             ),
+            # The tenant list in its order (-created_at, -id) filtered by status, and its "archived" view: one
+            # index range in list order each, stopped after one page, at any tenant size (migration 0006).
+            models.Index(
+                fields=["tenant", "authorization_status", "-created_at", "-id"],
+                condition=models.Q(archived_at__isnull=True),
+                name="store_tenant_status_recent",
+            ),
+            models.Index(
+                fields=["tenant", "-created_at", "-id"],
+                condition=models.Q(archived_at__isnull=False),
+                name="store_tenant_archived",
+            ),
         ]
 
     def __str__(self) -> str:

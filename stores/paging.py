@@ -3,10 +3,11 @@
 Django's Paginator counts with an exact `COUNT(*)`, which reads every matching row: the cost of page 1 grows with
 the table. `BigPaginator` counts at most `threshold + 1` rows (a `LIMIT` subquery) and, on PostgreSQL, past the
 threshold takes the planner's estimate of the filtered query (`EXPLAIN (FORMAT JSON)` → "Plan Rows"), marked
-`estimated` so a page can say "about". Every list costs the same queries at every size: on PostgreSQL the capped
-count and the EXPLAIN (planning only, nothing is read), on SQLite one exact count (there is no estimate to fall back
-on; SQLite serves development and tests, whose lists are small). While the total is estimated, "Next" is decided by
-fetching one row more than the page holds, so the last page never links to an empty one.
+`estimated` so a page can say "about" (`approximate_count`, rounded; templates/includes/pager.html). Every list
+costs the same queries at every size: on PostgreSQL the capped count and the EXPLAIN (planning only, nothing is
+read), on SQLite one exact count (there is no estimate to fall back on; SQLite serves development and tests, whose
+lists are small). While the total is estimated, "Next" is decided by fetching one row more than the page holds, so
+the last page never links to an empty one. While it is exact, the last page is read without a LIMIT (see `page`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from django.db.models import QuerySet
 
 # Up to this many matching rows the total is exact (override with settings.LIST_EXACT_COUNT_UP_TO).
 EXACT_COUNT_UP_TO = 10_000
+
+
+def estimates(alias: str) -> bool:
+    """Whether the database can estimate a count (PostgreSQL's planner); elsewhere counts are exact."""
+    return connections[alias].vendor == "postgresql"
 
 
 def planner_rows(queryset: QuerySet[Any]) -> int:
@@ -74,6 +80,16 @@ class BigPaginator(Paginator):
         self.count  # noqa: B018
         self._estimated = value
 
+    @property
+    def approximate_count(self) -> int:
+        """The total as a page shows it: exact, or while estimated rounded to two significant digits
+        ("about 1,000,000" rather than a planner's 998,513, which would look exact)."""
+        count = self.count
+        if not self.estimated or count < 100:
+            return count
+        step = 10 ** (len(str(count)) - 2)
+        return round(count / step) * step
+
     def validate_number(self, number: Any) -> int:
         if not self.estimated:
             return super().validate_number(number)
@@ -89,7 +105,7 @@ class BigPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         qs: QuerySet[Any] = self.object_list  # type: ignore[assignment]
-        if connections[qs.db].vendor != "postgresql":
+        if not estimates(qs.db):
             return qs.count()  # no estimate to fall back on: exact (SQLite serves development and tests)
         capped = qs.order_by().values("pk")[: self.threshold + 1].count()
         estimate = planner_rows(qs)  # always asked, so the number of queries does not depend on the size
@@ -101,6 +117,12 @@ class BigPaginator(Paginator):
     def page(self, number: Any) -> BigPage:
         number = self.validate_number(number)
         if not self.estimated:
+            bottom = (number - 1) * self.per_page
+            if bottom + self.per_page + self.orphans >= self.count:
+                # The last page holds the rest: read it without a LIMIT. A LIMIT as small as a search's few
+                # matches tempts PostgreSQL, which guesses a hundred matches where there are three, to walk the
+                # list's order index and filter it to the end of the table instead of reading the trigram index.
+                return self._get_page(list(self.object_list[bottom:]), number, self)
             return super().page(number)  # type: ignore[return-value]
         # (validate_number above let any page through: the rows below decide what is on it)
         bottom = (number - 1) * self.per_page
@@ -118,4 +140,11 @@ def paginate(object_list: QuerySet[Any], per_page: int, number: Any) -> Page:
     return BigPaginator(object_list, per_page).get_page(number)
 
 
-__all__: Sequence[str] = ["EXACT_COUNT_UP_TO", "BigPage", "BigPaginator", "paginate", "planner_rows"]
+__all__: Sequence[str] = [
+    "EXACT_COUNT_UP_TO",
+    "BigPage",
+    "BigPaginator",
+    "estimates",
+    "paginate",
+    "planner_rows",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,8 +25,14 @@ log = logging.getLogger(__name__)
 CHECKED = (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION)
 TASK_TRIES = 3
 OPERATION = "getMarketplaceParticipations"
-# Larger batches are fanned out by a task, so the staff request that creates them stays fast.
+# A batch's stores are enqueued in chunks (one task re-checks up to CHUNK_MAX stores; small batches one store a
+# task), so the queue's cost per task — enqueue, the broker's lock, the cluster's bookkeeping — is paid per chunk,
+# not per store, and a chunk reads its items in one query. Chunks stay small enough that every worker has several:
+# the batch ends evenly. A batch of more than DIRECT_ENQUEUE_LIMIT tasks is fanned out by a task, so the staff
+# request that creates it stays fast.
 DIRECT_ENQUEUE_LIMIT = 200
+CHUNK_MAX = 20
+CHUNKS_PER_WORKER = 4
 
 
 def recheck_store(store_id: int, item_id: int | None = None) -> str:
@@ -37,6 +44,35 @@ def recheck_store(store_id: int, item_id: int | None = None) -> str:
     item = RecheckItem.objects.filter(pk=item_id).first() if item_id else None
     if item is not None and item.status != RecheckItem.Status.PENDING:
         return "already_done"
+    return _recheck_guarded(store_id, item)
+
+
+def recheck_items(item_ids: list[int]) -> dict[str, int]:
+    """A chunk of a batch: each pending item as `recheck_store` would, the chunk's items read in one query.
+
+    Every item keeps its own ending: a failure is retried for that item alone (`_task_failed`), a rate limit
+    resumes that item alone; a chunk delivered twice skips the items already done. The grants of each store are
+    read just before its re-check, as `recheck_store` does (a chunk lasts seconds; a grant may change meanwhile).
+    """
+    items = list(
+        RecheckItem.objects.filter(pk__in=item_ids, status=RecheckItem.Status.PENDING).order_by("pk")
+    )
+    outcomes: dict[str, int] = {"already_done": len(set(item_ids)) - len(items)}
+    # A slow Amazon must not push a chunk past the cluster's task timeout: past half of it, the rest goes on as a
+    # new chunk.
+    budget = float(settings.Q_CLUSTER.get("timeout") or 600) / 2
+    started = monotonic()
+    for n, item in enumerate(items):
+        if n and monotonic() - started > budget:
+            _enqueue_chunks(item.batch_id, [[i.pk for i in items[n:]]])
+            outcomes["continued"] = len(items) - n
+            break
+        outcome = _recheck_guarded(item.store_id, item)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def _recheck_guarded(store_id: int, item: RecheckItem | None) -> str:
     try:
         return _recheck_store(store_id, item)
     except Exception:
@@ -120,22 +156,49 @@ def start_batch(
             created_by=user, description=description[:300], total=len(ids), source=source
         )
         RecheckItem.objects.bulk_create([RecheckItem(batch=batch, store_id=i) for i in ids], batch_size=500)
-        if len(ids) <= DIRECT_ENQUEUE_LIMIT:
-            for store_id, item_id in batch.items.values_list("store_id", "pk"):
-                jobs.enqueue_recheck(store_id, item_id)
+        size = chunk_size(len(ids))
+        if -(-len(ids) // size) <= DIRECT_ENQUEUE_LIMIT:
+            _enqueue(batch.pk, list(batch.items.order_by("pk").values_list("store_id", "pk")), size)
         else:
             pk = batch.pk
             transaction.on_commit(lambda: async_task("sync.tasks.fan_out_batch", pk, group=f"batch-{pk}"))
     return batch
 
 
+def chunk_size(count: int) -> int:
+    """Stores per task for a batch of `count`: 1 for small batches, at most CHUNK_MAX, CHUNKS_PER_WORKER chunks
+    per worker at least (so the last chunks finish together)."""
+    workers = int(settings.Q_CLUSTER.get("workers", 1) or 1)
+    return max(1, min(CHUNK_MAX, count // (workers * CHUNKS_PER_WORKER)))
+
+
 def fan_out(batch_id: int) -> int:
-    items = RecheckItem.objects.filter(batch_id=batch_id, status=RecheckItem.Status.PENDING)
-    count = 0
-    for store_id, item_id in items.values_list("store_id", "pk").iterator():
-        jobs.enqueue_recheck(store_id, item_id)
-        count += 1
-    return count
+    items = list(
+        RecheckItem.objects.filter(batch_id=batch_id, status=RecheckItem.Status.PENDING)
+        .order_by("pk")
+        .values_list("store_id", "pk")
+    )
+    _enqueue(batch_id, items, chunk_size(len(items)))
+    return len(items)
+
+
+def _enqueue(batch_id: int, items: list[tuple[int, int]], size: int) -> None:
+    """The (store id, item id) pairs of a batch as tasks after commit: one per store, or chunks of `size`."""
+    if size == 1:
+        for store_id, item_id in items:
+            jobs.enqueue_recheck(store_id, item_id)
+    else:
+        _enqueue_chunks(batch_id, [[pk for _, pk in items[i : i + size]] for i in range(0, len(items), size)])
+
+
+def _enqueue_chunks(batch_id: int, chunks: list[list[int]]) -> None:
+    def send() -> None:
+        for chunk in chunks:
+            # save=False: a chunk's outcome is in its items; django-q's result row (and its pruning of the
+            # result table at every save) would only cost the cluster's monitor. A failed chunk is still saved.
+            async_task("sync.tasks.recheck_items", chunk, group=f"batch-{batch_id}", save=False)
+
+    transaction.on_commit(send)
 
 
 def progress(batch: RecheckBatch) -> dict[str, object]:

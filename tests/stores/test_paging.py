@@ -3,6 +3,8 @@ queries at every size, and pager links that keep the filter. Runs on SQLite and 
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -43,6 +45,21 @@ class BigPaginatorTests(BaseTestCase):
         else:
             self.assertFalse(p.estimated)
             self.assertEqual(p.count, 12)  # SQLite has no estimate: always exact
+
+    def test_the_last_exact_page_is_read_without_a_limit_the_others_with_one(self) -> None:
+        # A LIMIT as small as a search's few matches tempts PostgreSQL into walking the order index (stores/paging).
+        p = BigPaginator(self.stores(), 5, threshold=12)
+        with CaptureQueriesContext(connection) as ctx:
+            last = p.page(3)
+            self.assertEqual(len(last.object_list), 2)
+        # (SQLite writes "LIMIT -1 OFFSET 10" for an offset alone: no limit either)
+        self.assertIsNone(re.search(r"LIMIT \d", ctx.captured_queries[-1]["sql"].upper()))
+        self.assertFalse(last.has_next())
+        with CaptureQueriesContext(connection) as ctx:
+            self.assertEqual(len(p.page(2).object_list), 5)
+        self.assertRegex(ctx.captured_queries[-1]["sql"].upper(), r"LIMIT 5\b")
+        one = BigPaginator(self.stores().filter(nickname="Bulk 003"), 5, threshold=12).page(1)
+        self.assertEqual([s.nickname for s in one.object_list], ["Bulk 003"])
 
     @override_settings(LIST_EXACT_COUNT_UP_TO=4)
     def test_the_threshold_comes_from_settings(self) -> None:
@@ -116,7 +133,9 @@ class ListQueryCountTests(BaseTestCase):
         self.assertEqual(len(r.context["page"].object_list), 5)
         self.assertTrue(all(s.tenant_id == self.big_tenant.pk for s in r.context["page"].object_list))
         r = self.client.get(url, {"q": "bulk 01"})
-        self.assertEqual({s.nickname for s in r.context["page"].object_list}, {f"Bulk {i:03d}" for i in range(10, 14)})
+        self.assertEqual(
+            {s.nickname for s in r.context["page"].object_list}, {f"Bulk {i:03d}" for i in range(10, 14)}
+        )
 
 
 @override_settings(LIST_EXACT_COUNT_UP_TO=4, STORES_PER_PAGE=5, SYNC_ROWS_PER_PAGE=5)
