@@ -78,7 +78,13 @@ def run(quick: bool = False) -> bool:
     still_open = outcomes.get("pending", 0) + outcomes.get("quarantined", 0)
     # Not lost: every started attempt succeeded (ended is not enough: a failure is a lost authorization);
     # not duplicated: one success event per succeeded attempt.
-    ok = errors == 0 and attempts == flows_n and still_open == 0 and succeeded == attempts and events == succeeded
+    ok = (
+        errors == 0
+        and attempts == flows_n
+        and still_open == 0
+        and succeeded == attempts
+        and events == succeeded
+    )
     rows: list[list[object]] = [
         ["request budget (reads + flow requests)", f"{reads} + ~{flows_n * 6}"],
         ["wall time (s) / requests per second", f"{wall:.1f} / {(reads + flows_n * 6) / wall:.1f}"],
