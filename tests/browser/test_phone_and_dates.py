@@ -5,6 +5,7 @@ hours are shown on the last day, and a successful authorization says what happen
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +18,7 @@ from authorizations.models import ApplicationCredential, Authorization
 from sandbox import api as sandbox_api
 from stores.models import Store
 from sync import tasks
-from sync.models import OrderSync, SkuMapping
+from sync.models import OrderChangeSubscription, OrderSync, SkuMapping
 from tests.browser.conftest import shot
 from tests.browser.test_authorization_story import authorize_in_popup
 from tests.browser.test_foundation import sign_up
@@ -131,7 +132,9 @@ def test_after_authorizing_dates_staleness_and_expiry_read_right(
     staff.context.close()
 
 
-def test_every_page_fits_a_phone_in_english_and_chinese(page: Page, portal: str, browser: Browser) -> None:
+def test_every_page_fits_a_phone_in_english_and_chinese(
+    page: Page, portal: str, browser: Browser, settings: Any
+) -> None:
     store = au_store_with_orders(
         page,
         portal,
@@ -139,6 +142,12 @@ def test_every_page_fits_a_phone_in_english_and_chinese(page: Page, portal: str,
         "Sydney homewares",
     )
     assert tasks.sync_orders(store.pk) == "done"
+    # The store page's "New orders" line in its longest wording: the ORDER_CHANGE subscription was refused.
+    settings.AMAZON_NOTIFICATIONS_QUEUE_URL = "http://127.0.0.1:9/000000000000/portal-notifications"
+    seller = Authorization.objects.get(store=store, capability="orders").selling_partner_id
+    OrderChangeSubscription.objects.create(
+        selling_partner_id=seller, region="FE", status=OrderChangeSubscription.Status.FAILED, detail="refused"
+    )
     SkuMapping.objects.create(
         store=store,
         platform_sku="PLATFORM-SKU-WITH-A-LONG-CODE-0001",
@@ -181,6 +190,9 @@ def test_every_page_fits_a_phone_in_english_and_chinese(page: Page, portal: str,
         # The long value of the report, whole on a phone: the primary site's time zone.
         page.goto(pages["store"])
         expect(page.locator("dl.facts dd", has_text="Australia/Sydney")).to_be_visible()
+        expect(page.get_by_test_id("order-notices")).to_contain_text(
+            "could not be set up" if language == "en" else "未能开启 Amazon 订单通知"
+        )
 
     # Logged out: login and sign-up, in both languages.
     anonymous = browser.new_context(locale="en-US", viewport=PHONE).new_page()
