@@ -1,13 +1,16 @@
 """Order loading efficiency: with the sandbox's clock compressed, how close the backfill runs to Amazon's limits.
 
-requests made / requests the limits allow in the same window (burst + rate × scale × seconds), 429s received, and
-orders stored / orders generated (must be exactly 1.0).
+One backfill per clock scale (×1500 and ×3000), side by side in one run against the same gunicorn sandbox: requests
+made / requests the limits allow in the same window (burst + rate × scale × seconds), 429s received, and orders
+stored / orders generated (must be exactly 1.0). At ×3000 searchOrders' 0.0056/s becomes 16.8 requests a second: a
+page of 100 orders has 60 ms, fetched and stored, on a machine shared by the sandbox, PostgreSQL and the portal.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,10 +21,40 @@ from bench.callbacks import free_port, start_gunicorn
 from bench.common import table
 
 SEARCH_RATE, SEARCH_BURST = 0.0056, 20
-TARGET = 0.9
+SCALES = (1500.0, 3000.0)
+TARGET = 0.95
+PER_DAY = 60
 
 
-def run(quick: bool = False) -> bool:
+@dataclass
+class Backfill:
+    scale: float
+    days: int
+    made: int = 0
+    window: float = 0.0
+    throttled: int = 0
+    forbidden: int = 0
+    stored: int = 0
+    expected: int = 0
+    distinct: int = 0
+    done: bool = False
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def allowed(self) -> float:
+        return SEARCH_BURST + SEARCH_RATE * self.scale * self.window
+
+    @property
+    def efficiency(self) -> float:
+        return self.made / self.allowed if self.allowed else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.done and self.stored == self.expected == self.distinct and self.efficiency >= TARGET
+
+
+def backfill(index: int, scale: float, days: int, port: int) -> Backfill:
+    """A fresh store and seller, `days` of orders to load, loaded by the order-sync task at this clock scale."""
     from amazon import http
     from authorizations.models import Authorization, AuthStatus, Capability
     from sandbox import api as sandbox_api
@@ -30,16 +63,13 @@ def run(quick: bool = False) -> bool:
     from sync.models import Order
     from tests.base import make_store, make_user
 
-    scale = 1000.0 if quick else 1500.0
-    days = 90 if quick else 240
-    per_day = 60
-    user = make_user("orders@bench.test", "Orders bench")
-    store = make_store(user.memberships.get().tenant, nickname="Backfill", region="NA", sites=["US"])
-    Store.objects.filter(pk=store.pk).update(
-        initial_order_date=(timezone.now() - timedelta(days=days)).date()
-    )
+    user = make_user(f"orders{index}@bench.test", f"Orders bench {index}")
+    store = make_store(user.memberships.get().tenant, nickname=f"Backfill ×{scale:g}", region="NA", sites=["US"])
+    Store.objects.filter(pk=store.pk).update(initial_order_date=(timezone.now() - timedelta(days=days)).date())
     store.refresh_from_db()
-    seller = sandbox_api.create_seller("Backfill seller", "NA", ["ATVPDKIKX0DER"], orders_per_day=per_day)
+    seller = sandbox_api.create_seller(
+        f"Backfill seller ×{scale:g}", "NA", ["ATVPDKIKX0DER"], orders_per_day=PER_DAY
+    )
     app_id = settings.AMAZON_SPAPI_APPS["orders"]["app_id"]
     tokens = sandbox_api.issue_tokens(seller, app_id)
     auth = Authorization.objects.get(store=store, capability=Capability.ORDERS)
@@ -53,8 +83,6 @@ def run(quick: bool = False) -> bool:
     Store.objects.filter(pk=store.pk).update(selling_partner_id=seller.selling_partner_id)
     state = orders.prepare(auth)
 
-    port = free_port()
-    proc = start_gunicorn(port, 2, 4)
     calls: Counter[int] = Counter()
     stamps: list[float] = []
     real_request = http.request
@@ -66,17 +94,17 @@ def run(quick: bool = False) -> bool:
             stamps.append(time.perf_counter())
         return r
 
-    outcomes: Counter[str] = Counter()
+    result = Backfill(scale=scale, days=days)
     try:
         sandbox_api.set_time_scale(scale)
         with override_settings(SANDBOX_BASE_URL=f"http://127.0.0.1:{port}/sandbox"):
             http.request = counting  # type: ignore[assignment]
-            deadline = time.time() + (240 if quick else 600)
+            deadline = time.time() + 600
             while time.time() < deadline:
-                result = orders.run(store.pk)
-                outcomes[result] += 1
+                outcome = orders.run(store.pk)
+                result.outcomes[outcome] += 1
                 state.refresh_from_db()
-                if state.backfill_done or result in ("not_authorized", "needs_reauthorization"):
+                if state.backfill_done or outcome in ("not_authorized", "needs_reauthorization"):
                     break
                 wait = (state.next_run_at - timezone.now()).total_seconds()
                 if wait > 0:
@@ -84,42 +112,59 @@ def run(quick: bool = False) -> bool:
     finally:
         http.request = real_request  # type: ignore[assignment]
         sandbox_api.set_time_scale(1.0)
-        proc.terminate()
-        proc.wait(timeout=20)
-    window = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
-    made = sum(calls.values())
-    allowed = SEARCH_BURST + SEARCH_RATE * scale * window
+    result.window = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
+    result.made = sum(calls.values())
+    result.throttled, result.forbidden = calls.get(429, 0), calls.get(403, 0)
     state.refresh_from_db()
-    stored = Order.objects.filter(store=store).count()
+    result.done = state.backfill_done
+    result.stored = Order.objects.filter(store=store).count()
     bound = state.window_end or state.backfill_done_until
-    expected = sandbox_api.generated_orders(
+    result.expected = sandbox_api.generated_orders(
         seller, store.marketplace_ids, created_after=state.backfill_from, created_before=bound
     ).count()
-    distinct = Order.objects.filter(store=store).values("amazon_order_id").distinct().count()
-    efficiency = made / allowed if allowed else 0.0
-    ok = state.backfill_done and stored == expected == distinct and efficiency >= TARGET
+    result.distinct = Order.objects.filter(store=store).values("amazon_order_id").distinct().count()
+    return result
+
+
+def run(quick: bool = False) -> bool:
+    # --quick keeps the full window: in a shorter backfill searchOrders' burst of 20 weighs so much in what the
+    # limits allow that no loop, however fast, reaches the target (the burst is spent at the loop's own pace).
+    days = 240
+    port = free_port()
+    proc = start_gunicorn(port, 2, 4)
+    try:
+        results = [backfill(i, scale, days, port) for i, scale in enumerate(SCALES)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+    def each(fn) -> list[object]:  # type: ignore[no-untyped-def]
+        return [fn(b) for b in results]
+
     rows: list[list[object]] = [
-        ["orders generated (backfill window)", f"{expected:,} ({days} days × {per_day}/day)"],
-        [
-            "sandbox time scale",
-            f"×{scale:g} (searchOrders {SEARCH_RATE}/s → {SEARCH_RATE * scale:g}/s, burst {SEARCH_BURST})",
-        ],
-        ["searchOrders requests made / window (s)", f"{made} / {window:.1f}"],
-        ["requests the limits allow in that window", f"{allowed:.1f}"],
-        ["made / allowed", f"{efficiency:.2f} (target ≥ {TARGET})"],
-        ["429s received", calls.get(429, 0)],
+        ["orders generated (backfill window)", *each(lambda b: f"{b.expected:,} ({b.days} days × {PER_DAY}/day)")],
+        ["searchOrders rate at this clock", *each(lambda b: f"{SEARCH_RATE * b.scale:g}/s, burst {SEARCH_BURST}")],
+        ["budget per request at that rate (ms)", *each(lambda b: f"{1000 / (SEARCH_RATE * b.scale):.0f}")],
+        ["searchOrders requests made / window (s)", *each(lambda b: f"{b.made} / {b.window:.1f}")],
+        ["  of which 403 (access token expired: renewed)", *each(lambda b: b.forbidden)],
+        ["requests the limits allow in that window", *each(lambda b: f"{b.allowed:.1f}")],
+        ["made / allowed", *each(lambda b: f"{b.efficiency:.2f} (target ≥ {TARGET})")],
+        ["429s received", *each(lambda b: b.throttled)],
         [
             "orders stored / generated",
-            f"{stored:,} / {expected:,} = {stored / expected if expected else 0:.3f} (distinct {distinct:,})",
+            *each(
+                lambda b: f"{b.stored:,} / {b.expected:,} = {b.stored / b.expected if b.expected else 0:.3f} "
+                f"(distinct {b.distinct:,})"
+            ),
         ],
-        ["task runs", ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))],
-        ["result", "ok" if ok else "MISSED"],
+        ["task runs", *each(lambda b: ", ".join(f"{k}: {v}" for k, v in sorted(b.outcomes.items())))],
+        ["result", *each(lambda b: "ok" if b.ok else "MISSED")],
     ]
     print(
         table(
             "Order loading efficiency (backfill against the sandbox, compressed clock)",
-            ["measure", "value"],
+            ["measure", *(f"×{s:g}" for s in SCALES)],
             rows,
         )
     )
-    return ok
+    return all(b.ok for b in results)

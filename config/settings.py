@@ -286,6 +286,8 @@ Q_CLUSTER = {
     # machines) share the work instead of one hoarding it.
     "queue_limit": env.int("Q_QUEUE_LIMIT", default=env.int("Q_WORKERS", default=2) * 2),
     "bulk": env.int("Q_BULK", default=1),
+    # A worker process is replaced after this many tasks (django-q2's default, 500).
+    "recycle": env.int("Q_RECYCLE", default=500),
     "catch_up": False,
     "save_limit": 1000,
     "label": "Django Q2",
@@ -431,6 +433,8 @@ ORDER_SYNC_PAGE_SIZE = env.int("ORDER_SYNC_PAGE_SIZE", default=100)
 ORDER_SYNC_OVERLAP_MINUTES = env.int("ORDER_SYNC_OVERLAP_MINUTES", default=5)
 # Keep each order's JSON as Amazon sent it.
 ORDER_SYNC_KEEP_RAW = env.bool("ORDER_SYNC_KEEP_RAW", default=False)
+# The next page of an order search is asked for in a thread while the current one is stored (sync/orders.py _Ahead).
+ORDER_SYNC_PREFETCH_IN_THREAD = env.bool("ORDER_SYNC_PREFETCH_IN_THREAD", default=True)
 # A task stops starting new pages after this long and continues in a new task (must stay well below Q_TIMEOUT).
 SYNC_TASK_BUDGET_SECONDS = env.int("SYNC_TASK_BUDGET_SECONDS", default=300)
 # How long a worker's claim on a store's order sync lasts without progress (a killed worker's claim lapses).

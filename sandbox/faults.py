@@ -28,8 +28,9 @@ DELAY_RULE = f"The delay must be a number of seconds from 0 to {MAX_DELAY_SECOND
 ErrorFactory = Callable[[int], HttpResponse]
 
 
-def all_faults() -> dict[str, dict[str, Any]]:
-    stored = config().faults
+def all_faults(cfg: SandboxConfig | None = None) -> dict[str, dict[str, Any]]:
+    """The injected faults by endpoint; `cfg` is a configuration row the caller already read."""
+    stored = (cfg or config()).faults
     if not isinstance(stored, dict):
         return {}
     return {
@@ -71,8 +72,8 @@ def _stored_delay(fault: dict[str, Any]) -> float:
     return min(max(value, 0.0), MAX_DELAY_SECONDS) if math.isfinite(value) else 0.0
 
 
-def get(endpoint: str) -> dict[str, Any] | None:
-    fault = all_faults().get(endpoint)
+def get(endpoint: str, cfg: SandboxConfig | None = None) -> dict[str, Any] | None:
+    fault = all_faults(cfg).get(endpoint)
     if not fault or fault.get("kind", "none") == "none":
         return None
     return fault
@@ -171,9 +172,9 @@ def clear() -> None:
     SandboxConfig.objects.filter(pk=1).update(faults={})
 
 
-def apply(endpoint: str, error: ErrorFactory) -> HttpResponse | None:
+def apply(endpoint: str, error: ErrorFactory, cfg: SandboxConfig | None = None) -> HttpResponse | None:
     """The fault response to send instead of normal handling, or None to carry on (after any delay)."""
-    fault = get(endpoint)
+    fault = get(endpoint, cfg)
     if fault is None:
         return None
     kind = fault["kind"]

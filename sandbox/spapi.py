@@ -81,10 +81,12 @@ def operation(endpoint: str, name: str) -> Callable[[Handler], Handler]:
         @csrf_exempt
         @functools.wraps(handler)
         def view(request: HttpRequest, region: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            fault = faults.apply(endpoint, _fault_error)
+            # The clock and the faults live in one configuration row: read once per request.
+            cfg = clock.config()
+            fault = faults.apply(endpoint, _fault_error, cfg)
             if fault is not None:
                 return fault
-            at = clock.now()
+            at = clock.virtual_at(cfg, timezone.now())
             token = request.headers.get("x-amz-access-token", "")
             if not token:
                 # Amazon's own example of an error response: code Unauthorized, message "Access to requested
@@ -114,7 +116,7 @@ def operation(endpoint: str, name: str) -> Callable[[Handler], Handler]:
             # The header carries the rate applied per real second: with a compressed clock (time scale > 1) the
             # sandbox really allows scale × the plan's rate, and a client that follows the header keeps up.
             if response.status_code not in (401, 403, 429):
-                scale = clock.config().time_scale
+                scale = cfg.time_scale
                 response["x-amzn-RateLimit-Limit"] = f"{plan.rate * scale:g}" if scale > 0 else plan.header
             if "x-amzn-RequestId" not in response:
                 response["x-amzn-RequestId"] = str(uuid.uuid4())
@@ -190,9 +192,19 @@ def _decode_token(token: str) -> dict[str, Any]:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadRequest("Invalid paginationToken.") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("offset"), int):
+    if not isinstance(data, dict) or not _valid_position(data.get("after")):
         raise BadRequest("Invalid paginationToken.")
     return data
+
+
+def _valid_position(after: Any) -> bool:
+    """A token's position: the sort key and order id of the last order already sent, [iso date-time, order id]."""
+    return (
+        isinstance(after, list)
+        and len(after) == 2
+        and all(isinstance(part, str) for part in after)
+        and parse_datetime(after[0]) is not None
+    )
 
 
 SETTLE_DELAY = timedelta(minutes=2)
@@ -324,7 +336,11 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def run_search(seller: SandboxSeller, query: dict[str, Any], at: datetime) -> Any:
+def run_search(
+    seller: SandboxSeller, query: dict[str, Any], at: datetime, after: tuple[datetime, str] | None = None
+) -> Any:
+    """The orders a search pins, in its order; with `after` (a next page) only those after that position, and
+    without generating order history again (the first page generated the whole window)."""
     return orders.search(
         seller,
         query["marketplaceIds"],
@@ -337,6 +353,9 @@ def run_search(seller: SandboxSeller, query: dict[str, Any], at: datetime) -> An
         fulfilled_by=query.get("fulfilledBy") or [],
         # Older orders never show (orders_2026-01-01.json, info.description; sandbox/orders.py RETENTION_YEARS).
         retention=True,
+        after=after,
+        generate=after is None,
+        annotate=False,
     )
 
 
@@ -369,17 +388,26 @@ def _check_resent(request: HttpRequest, call: Call, query: dict[str, Any]) -> No
         )
 
 
-def _pinned(request: HttpRequest, call: Call, token: str) -> tuple[dict[str, Any], int, datetime]:
-    """The filters, offset and moment a paginationToken pins, so later pages never shift."""
+def _pinned(
+    request: HttpRequest, call: Call, token: str
+) -> tuple[dict[str, Any], tuple[datetime, str], datetime]:
+    """The filters, position and moment a paginationToken pins, so later pages never shift.
+
+    The token is opaque to clients (the model's Pagination: "an opaque token"); the sandbox's carries the sort key
+    and id of the last order it sent, so every page costs the same however deep into the results it is.
+    """
     data = _decode_token(token)
     if data.get("seller") != call.seller.selling_partner_id or not isinstance(data.get("query"), dict):
         raise BadRequest("Invalid paginationToken.")
     try:
         at = datetime.fromisoformat(data["at"])
+        key = datetime.fromisoformat(data["after"][0])
     except (KeyError, TypeError, ValueError) as exc:
         raise BadRequest("Invalid paginationToken.") from exc
+    if timezone.is_naive(at) or timezone.is_naive(key):
+        raise BadRequest("Invalid paginationToken.")
     _check_resent(request, call, data["query"])
-    return data["query"], data["offset"], at
+    return data["query"], (key, data["after"][1]), at
 
 
 @operation("orders", "searchOrders")
@@ -388,24 +416,28 @@ def search_orders(request: HttpRequest, call: Call) -> HttpResponse:
         raise BadRequest("Method not allowed.", status=405, code="MethodNotAllowed")
     size, included = _page_options(request)
     token = request.GET.get("paginationToken")
+    after: tuple[datetime, str] | None = None
     if token:
-        query, offset, at = _pinned(request, call, token)
+        query, after, at = _pinned(request, call, token)
     else:
-        query, offset, at = parse_search(request, call), 0, call.at
+        query, at = parse_search(request, call), call.at
     try:
-        qs = run_search(call.seller, query, at)
+        qs = run_search(call.seller, query, at, after)
     except (KeyError, TypeError, ValueError) as exc:
         raise BadRequest("Invalid paginationToken.") from exc
-    page = list(qs[offset : offset + size + 1])
-    body: dict[str, Any] = {"orders": [orders.order_json(o, at, included) for o in page[:size]]}
+    page = list(qs[: size + 1])
+    shown = page[:size]
+    body: dict[str, Any] = {"orders": [orders.order_json(o, at, included) for o in shown]}
     if len(page) > size:
+        last = shown[-1]
+        key = last.created_time if query["createdAfter"] else last.last_updated
         body["pagination"] = {
             "nextToken": _encode_token(
                 {
                     "seller": call.seller.selling_partner_id,
                     "query": query,
                     "at": at.isoformat(),
-                    "offset": offset + size,
+                    "after": [key.isoformat(), last.order_id],
                 }
             )
         }

@@ -18,17 +18,23 @@ The stop lasts until the store is edited, its order-loading authorization is re-
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, Field, Model, Q
 from django.utils import timezone
 
 from amazon import endpoints
@@ -120,18 +126,75 @@ def _authorization(store_id: int) -> Authorization:
     return Authorization.objects.select_related("store").get(store_id=store_id, capability=Capability.ORDERS)
 
 
-def claim(store_id: int, worker: str) -> OrderSync | None:
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class Claim:
+    state: OrderSync
+    # The store's order-loading authorization with its store, when the claim read them in the same statement.
+    auth: Authorization | None = None
+
+
+def claim(store_id: int, worker: str) -> Claim | None:
+    """Take the store's lease if its sync is due and nobody holds it, with one conditional UPDATE.
+
+    On PostgreSQL that UPDATE returns the row and, in the same statement, the store's order-loading authorization
+    and the store (`_claim_sql`); elsewhere the row is read after it and `run` reads the authorization.
+    """
     now = timezone.now()
+    until = now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as c:
+            c.execute(_claim_sql(), [worker, until, store_id, now, now, Capability.ORDERS])
+            row = c.fetchone()
+        if row is None:
+            return None
+        state, at = _from_row(OrderSync, row, 0)
+        if row[at] is None:  # no order-loading authorization (run's own read says so)
+            return Claim(state)
+        auth, at = _from_row(Authorization, row, at)
+        auth.store, _ = _from_row(Store, row, at)
+        return Claim(state, auth)
     claimed = (
         OrderSync.objects.filter(store_id=store_id, next_run_at__lte=now)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(
-            claimed_by=worker,
-            claimed_until=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
-            enqueued_at=None,
-        )
+        .update(claimed_by=worker, claimed_until=until, enqueued_at=None)
     )
-    return OrderSync.objects.get(store_id=store_id) if claimed else None
+    return Claim(OrderSync.objects.get(store_id=store_id)) if claimed else None
+
+
+@functools.cache
+def _claim_sql() -> str:
+    """UPDATE … RETURNING of the claim, joined to the authorization and the store (built once, models ready)."""
+    q = connection.ops.quote_name
+
+    def columns(model: type[Model], alias: str) -> str:
+        return ", ".join(f"{alias}.{q(str(f.column))}" for f in model._meta.concrete_fields)
+
+    table = q(OrderSync._meta.db_table)
+    # Table and column names come from the models; every value is a parameter.
+    return (
+        f"WITH c AS (UPDATE {table} SET claimed_by = %s, claimed_until = %s, enqueued_at = NULL "  # noqa: S608
+        "WHERE store_id = %s AND next_run_at <= %s AND (claimed_until IS NULL OR claimed_until < %s) "
+        f"RETURNING {table}.*) "
+        f"SELECT {columns(OrderSync, 'c')}, {columns(Authorization, 'a')}, {columns(Store, 's')} FROM c "
+        f"LEFT JOIN {q(Authorization._meta.db_table)} a ON a.store_id = c.store_id AND a.capability = %s "
+        f"LEFT JOIN {q(Store._meta.db_table)} s ON s.id = c.store_id"
+    )
+
+
+def _from_row(model: type[M], row: tuple[Any, ...], start: int) -> tuple[M, int]:
+    """An instance of `model` from its concrete columns at `start` of a raw row (with the fields' own conversions,
+    e.g. JSON), and where the next model's columns begin."""
+    fields = model._meta.concrete_fields
+    values = []
+    for f, value in zip(fields, row[start : start + len(fields)], strict=True):
+        col = f.get_col(model._meta.db_table)
+        for convert in [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)]:
+            value = convert(value, col, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], values), start + len(fields)
 
 
 def release(state: OrderSync, worker: str) -> None:
@@ -258,6 +321,8 @@ class Run:
     worker: str
     grant: grants.Grant = field(init=False)
     changed: int = 0  # orders new or changed in this run (adaptive polling)
+    rate_seen: float | None = None  # the last x-amzn-RateLimit-Limit the bucket was told about
+    unreadable: bool | None = None  # whether the store has unreadable orders kept aside (read once per run)
 
     def __post_init__(self) -> None:
         self.grant = grants.Grant(self.auth, Capability.ORDERS, lambda e: _token_refused(self, e))
@@ -270,11 +335,12 @@ class Run:
 def run(store_id: int) -> str:
     """One delivery of the order-sync task. Returns what happened (for django-q2's result and the tests)."""
     worker = uuid.uuid4().hex
-    state = claim(store_id, worker)
-    if state is None:
+    claimed = claim(store_id, worker)
+    if claimed is None:
         return "busy_or_not_due"
+    state = claimed.state
     try:
-        auth = _authorization(store_id)
+        auth = claimed.auth or _authorization(store_id)
         if not grants.runnable(auth):
             return "not_authorized"
         if _still_stopped(state, auth):
@@ -289,38 +355,121 @@ def run(store_id: int) -> str:
         release(state, worker)
 
 
+# Jobs run only while authorized: a disable, revoke or archive stops the job within this many seconds (at the next
+# page once they passed). Reading the authorization and the store before every page would cost two queries a page.
+RECHECK_SECONDS = 1.0
+
+
 def _pages(r: Run) -> str:
     deadline = time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS
     r.grant.renew()
-    while True:
-        # Jobs run only while authorized: a disable, revoke or archive stops the job at the next page.
-        r.auth.refresh_from_db(fields=["status", "refresh_token_encrypted", "granted_marketplaces"])
-        r.auth.store.refresh_from_db(fields=["archived_at", "sites"])
-        if not grants.runnable(r.auth):
-            return "not_authorized"
-        marketplace_ids = order_marketplaces(r.auth)
-        if not marketplace_ids:
-            # Amazon is not asked at all: it would refuse every chosen site.
-            _stop(r.state, "no_participating_site", ", ".join(r.auth.store.ordered_sites))
-            return "stopped"
-        wait = ratelimit.take(r.seller, Capability.ORDERS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
-        if wait:
-            _reschedule(r.state, wait)
-            return "rate_limited"
-        try:
-            page = _fetch(r, marketplace_ids)
-        except api.OrdersApiError as e:
-            if e.kind == "unauthorized" and r.grant.retry_after_403():
-                continue
-            return _failed(r, e)
-        r.grant.accepted()
-        ratelimit.observe_limit(r.seller, Capability.ORDERS, OPERATION, page.rate_limit)
-        if _store_page(r, page):
-            return "done"
-        if time.monotonic() > deadline:
-            # Hand over to a fresh task well before django-q2's timeout would kill this one.
-            _reschedule(r.state, 0.0)
-            return "continues"
+    checked = time.monotonic()  # `run` has just read the authorization and its store
+    ahead = _Ahead()
+    try:
+        while True:
+            if time.monotonic() - checked >= RECHECK_SECONDS:
+                r.auth.refresh_from_db(fields=["status", "refresh_token_encrypted", "granted_marketplaces"])
+                r.auth.store.refresh_from_db(fields=["archived_at", "sites"])
+                checked = time.monotonic()
+            if not grants.runnable(r.auth):
+                return "not_authorized"
+            marketplace_ids = order_marketplaces(r.auth)
+            if not marketplace_ids:
+                # Amazon is not asked at all: it would refuse every chosen site.
+                _stop(r.state, "no_participating_site", ", ".join(r.auth.store.ordered_sites))
+                return "stopped"
+            pending = ahead.take(marketplace_ids)
+            if pending is None:
+                wait = _take_token(r)
+                if wait:
+                    _reschedule(r.state, wait)
+                    return "rate_limited"
+                pending = _now(_request(r, marketplace_ids, r.state.pagination_token))
+            # While a page is on its way, the token for the page after it is taken (so the next request leaves the
+            # moment this one is answered); it goes back to the bucket when no next request is sent after all.
+            permit = not pending.done() and time.monotonic() <= deadline and not _take_token(r)
+            try:
+                page = pending.result()
+            except BaseException as e:
+                if permit:
+                    ratelimit.give_back(r.seller, Capability.ORDERS, OPERATION)
+                if not isinstance(e, api.OrdersApiError):
+                    raise
+                if e.kind == "unauthorized" and r.grant.retry_after_403():
+                    continue
+                return _failed(r, e)
+            r.grant.accepted()
+            if page.rate_limit != r.rate_seen:
+                ratelimit.observe_limit(r.seller, Capability.ORDERS, OPERATION, page.rate_limit)
+                r.rate_seen = page.rate_limit
+            over = time.monotonic() > deadline
+            # The next page is asked for while this one is stored. The cursor still moves only with this page's
+            # transaction: a lost lease or a failure drops the page fetched ahead, and the next run asks again.
+            if page.next_token and not over and (permit or not _take_token(r)):
+                ahead.start(_request(r, marketplace_ids, page.next_token), marketplace_ids)
+            elif permit:
+                ratelimit.give_back(r.seller, Capability.ORDERS, OPERATION)
+            if _store_page(r, page):
+                return "done"
+            if over or (time.monotonic() > deadline and not ahead.pending):
+                # Hand over to a fresh task well before django-q2's timeout would kill this one.
+                _reschedule(r.state, 0.0)
+                return "continues"
+    finally:
+        ahead.drop()
+
+
+def _take_token(r: Run) -> float:
+    """A searchOrders token from the shared bucket (short waits slept): 0.0, or the long wait to schedule."""
+    return ratelimit.take(r.seller, Capability.ORDERS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
+
+
+class _Ahead:
+    """The request of the next page, sent while the current page is stored.
+
+    Only the HTTP call runs in the thread (no database access there): its arguments, the access token included,
+    are read before it starts, and the page it brings is stored by the job's own thread. With
+    ORDER_SYNC_PREFETCH_IN_THREAD off (the test suite, whose sandbox answers inside the test's own database
+    transaction) the request is sent at once in the job's thread, in the same order of events.
+    """
+
+    def __init__(self) -> None:
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: Future[api.Page] | None = None
+        self.marketplace_ids: list[str] = []
+
+    def start(self, call: Callable[[], api.Page], marketplace_ids: list[str]) -> None:
+        if settings.ORDER_SYNC_PREFETCH_IN_THREAD:
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="order-page")
+            self.pending = self.pool.submit(call)
+        else:
+            self.pending = _now(call)
+        self.marketplace_ids = marketplace_ids
+
+    def take(self, marketplace_ids: list[str]) -> Future[api.Page] | None:
+        """The page asked for ahead, if it was asked for these marketplaces (the store's sites may have changed)."""
+        pending, self.pending = self.pending, None
+        if pending is not None and self.marketplace_ids == marketplace_ids:
+            return pending
+        return None
+
+    def drop(self) -> None:
+        """Forget the page asked for ahead: a request still under way ends in its thread, and its page is dropped."""
+        self.pending = None
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+
+def _now(call: Callable[[], api.Page]) -> Future[api.Page]:
+    """The call made at once, in this thread, as a completed future."""
+    done: Future[api.Page] = Future()
+    try:
+        done.set_result(call())
+    except Exception as e:  # re-raised by done.result(), where the answer is read
+        done.set_exception(e)
+    return done
 
 
 def _token_refused(r: Run, e: credentials.VerificationError) -> Stop:
@@ -336,7 +485,8 @@ def _token_refused(r: Run, e: credentials.VerificationError) -> Stop:
     return Stop("failed")
 
 
-def _fetch(r: Run, marketplace_ids: list[str]) -> api.Page:
+def _request(r: Run, marketplace_ids: list[str], pagination_token: str) -> Callable[[], api.Page]:
+    """The searchOrders call for the next page of the store's query, its arguments read now."""
     s = r.state
     base = endpoints.for_region(r.auth.store.region).sp_api
     if not s.query:
@@ -346,14 +496,15 @@ def _fetch(r: Run, marketplace_ids: list[str]) -> api.Page:
     def at(name: str) -> datetime | None:
         return datetime.fromisoformat(q[name]) if q.get(name) else None
 
-    return api.search_orders(
+    return functools.partial(
+        api.search_orders,
         base,
         r.grant.token,
         marketplace_ids=marketplace_ids,
         created_after=at("createdAfter"),
         created_before=at("createdBefore"),
         last_updated_after=at("lastUpdatedAfter"),
-        pagination_token=s.pagination_token,
+        pagination_token=pagination_token,
         page_size=settings.ORDER_SYNC_PAGE_SIZE,
     )
 
@@ -411,7 +562,9 @@ def _store_page(r: Run, page: api.Page) -> bool:
         if not OrderSync.objects.filter(pk=s.pk, claimed_by=r.worker).update(**fields):
             raise LostLease
         added, changed = upsert(r.auth.store, page.orders)
-        keep_aside(r.auth.store, page)
+        if page.unreadable or _kept_aside(r):
+            keep_aside(r.auth.store, page)
+            r.unreadable = r.unreadable or bool(page.unreadable)
         r.changed += changed
         later: dict[str, object] = {}
         if added:
@@ -448,6 +601,8 @@ def poll_pause(r: Run, s: OrderSync) -> float:
 def order_changes_active(r: Run) -> bool:
     from sync.models import OrderChangeSubscription
 
+    if not (settings.ORDER_CHANGE_NOTIFICATIONS and settings.AMAZON_NOTIFICATIONS_QUEUE_URL):
+        return False  # no subscription can deliver: not asked on every sync
     return OrderChangeSubscription.objects.filter(
         selling_partner_id=r.seller,
         region=r.auth.store.region,
@@ -465,6 +620,13 @@ def _end_backfill(s: OrderSync, now: datetime) -> None:
     s.backfill_finished_at = now
     if not gap:
         s.last_updated_after = s.window_end
+
+
+def _kept_aside(r: Run) -> bool:
+    """Whether the store has unreadable orders kept aside: only `keep_aside`, under the run's lease, adds them."""
+    if r.unreadable is None:
+        r.unreadable = UnreadableOrder.objects.filter(store=r.auth.store).exists()
+    return r.unreadable
 
 
 def keep_aside(store: Store, page: api.Page) -> None:
@@ -503,25 +665,21 @@ def _latest(page: api.Page) -> datetime | None:
 def upsert(store: Store, orders: list[api.Order]) -> tuple[int, int]:
     """Insert or update by (store, amazon_order_id); a copy older than the stored one is skipped.
 
-    Returns how many orders were new and how many new or changed. A page costs the same few statements however many orders it carries: one
-    read of the stored copies' last update, one multi-row upsert of the orders, one of their items, and (only for
-    orders stored before) one read and one delete of the lines Amazon no longer lists.
+    Returns how many orders were new and how many new or changed. A page costs the same few statements however many
+    orders it carries: one multi-row upsert of the orders (on SQLite after one read of which are stored already),
+    one of their items, and (only for orders stored before) one read and one delete of the lines Amazon no longer
+    lists. Writers of a store's orders hold its OrderSync row lock (`_store_page`, sync/order_changes.py), and the
+    upsert itself refuses to overwrite a newer copy (`_save_orders`).
     """
     if not orders:
         return 0, 0
     latest = _latest_copies(orders)
-    stored = dict(
-        Order.objects.filter(store=store, amazon_order_id__in=list(latest)).values_list(
-            "amazon_order_id", "last_updated"
-        )
-    )
-    # A copy as old as the stored one is the stored one (each incremental run re-reads its overlap): not written.
-    fresh = [o for o in latest.values() if o.order_id not in stored or o.last_updated > stored[o.order_id]]
-    if not fresh:
+    written = _save_orders(store, list(latest.values()))
+    if not written:
         return 0, 0
-    ids = _save_orders(store, fresh)
-    _save_items(ids, fresh, {o.order_id for o in fresh if o.order_id in stored})
-    return sum(1 for o in fresh if o.order_id not in stored), len(fresh)
+    ids = {oid: pk for oid, (pk, _new) in written.items()}
+    _save_items(ids, [latest[oid] for oid in ids], {oid for oid, (_pk, new) in written.items() if not new})
+    return sum(1 for _pk, new in written.values() if new), len(written)
 
 
 def _latest_copies(orders: list[api.Order]) -> dict[str, api.Order]:
@@ -545,44 +703,62 @@ ORDER_UPDATE_FIELDS = [
     "raw",
     "updated_at",
 ]
+ORDER_FIELDS = ["store", "amazon_order_id", *ORDER_UPDATE_FIELDS[:-1], "created_at", "updated_at"]
+ITEM_UPDATE_FIELDS = ["sku", "asin", "quantity", "unit_price", "currency"]
+ITEM_FIELDS = ["order", "order_item_id", *ITEM_UPDATE_FIELDS]
 
 
-def _order_row(store: Store, o: api.Order, now: datetime) -> Order:
-    local = local_time(o.created, o.marketplace_id or "", store.timezone)
-    return Order(
-        store=store,
-        amazon_order_id=o.order_id,
-        marketplace_id=o.marketplace_id or "",
-        purchase_date=o.created,
-        purchase_date_local=local.isoformat(timespec="seconds"),
-        purchase_day_local=local.date(),
-        status=o.status or "",
-        total_amount=o.total,
-        currency=o.currency or "",
-        last_updated=o.last_updated,
-        raw=o.raw if settings.ORDER_SYNC_KEEP_RAW else None,
-        created_at=now,
-        updated_at=now,
-    )
+def _save_orders(store: Store, orders: list[api.Order]) -> dict[str, tuple[int, bool]]:
+    """Upsert the orders; returns, by Amazon order id, the primary key of each order written (new or newer) and
+    whether it is new.
 
-
-def _save_orders(store: Store, fresh: list[api.Order]) -> dict[str, int]:
-    """Upsert the orders in one statement; returns their primary keys by Amazon order id."""
-    now = timezone.now()
-    rows = Order.objects.bulk_create(
-        [_order_row(store, o, now) for o in fresh],
-        update_conflicts=True,
-        unique_fields=["store", "amazon_order_id"],
-        update_fields=ORDER_UPDATE_FIELDS,
-    )
-    if all(r.pk is not None for r in rows):
-        # PostgreSQL and SQLite return the ids of inserted and updated rows alike (INSERT … ON CONFLICT … RETURNING).
-        return {r.amazon_order_id: r.pk for r in rows}
-    return dict(
-        Order.objects.filter(store=store, amazon_order_id__in=[o.order_id for o in fresh]).values_list(
-            "amazon_order_id", "pk"
+    One INSERT … ON CONFLICT DO UPDATE … WHERE excluded.last_updated > the stored one (PostgreSQL and SQLite alike):
+    the statement itself keeps a copy that is not newer from overwriting the stored one (a copy as old as the stored
+    one is the stored one: each incremental run re-reads its overlap), and RETURNING names only the rows written.
+    PostgreSQL also says which rows it inserted (xmax = 0: no earlier version of the row); on SQLite the orders
+    stored already are read first.
+    """
+    postgres = connection.vendor == "postgresql"
+    stored: set[str] = set()
+    if not postgres:
+        stored = set(
+            Order.objects.filter(store=store, amazon_order_id__in=[o.order_id for o in orders]).values_list(
+                "amazon_order_id", flat=True
+            )
         )
-    )
+    now = timezone.now()
+    keep_raw = settings.ORDER_SYNC_KEEP_RAW
+    rows = []
+    for o in orders:
+        local = local_time(o.created, o.marketplace_id or "", store.timezone)
+        rows.append(
+            (
+                store.pk,
+                o.order_id,
+                o.marketplace_id or "",
+                o.created,
+                local.isoformat(timespec="seconds"),
+                local.date(),
+                o.status or "",
+                o.total,
+                o.currency or "",
+                o.last_updated,
+                o.raw if keep_raw else None,
+                now,
+                now,
+            )
+        )
+    table = connection.ops.quote_name(Order._meta.db_table)
+    newer = f"EXCLUDED.{_column(Order, 'last_updated')} > {table}.{_column(Order, 'last_updated')}"
+    returning = f"{_column(Order, 'id')}, {_column(Order, 'amazon_order_id')}"
+    returning += ", (xmax = 0)" if postgres else ""
+    written = _insert_on_conflict(
+        Order, ORDER_FIELDS, rows, ["store", "amazon_order_id"], ORDER_UPDATE_FIELDS, where=newer,
+        returning=returning,
+    )  # fmt: skip
+    if postgres:
+        return {oid: (pk, bool(new)) for pk, oid, new in written}
+    return {oid: (pk, oid not in stored) for pk, oid in written}
 
 
 def _save_items(ids: dict[str, int], fresh: list[api.Order], updated: set[str]) -> None:
@@ -596,26 +772,98 @@ def _save_items(ids: dict[str, int], fresh: list[api.Order], updated: set[str]) 
         stale = [pk for pk, order_id, item_id in lines if (order_id, item_id) not in wanted]
         if stale:
             OrderItem.objects.filter(pk__in=stale).delete()
-    items = [
-        OrderItem(
-            order_id=ids[o.order_id],
-            order_item_id=i.order_item_id,
-            sku=i.sku or "",
-            asin=i.asin or "",
-            quantity=i.quantity,
-            unit_price=i.unit_price,
-            currency=i.currency or "",
-        )
+    rows = [
+        (ids[o.order_id], i.order_item_id, i.sku or "", i.asin or "", i.quantity, i.unit_price, i.currency or "")
         for o in fresh
         for i in o.items
     ]
-    if items:
-        OrderItem.objects.bulk_create(
-            items,
-            update_conflicts=True,
-            unique_fields=["order", "order_item_id"],
-            update_fields=["sku", "asin", "quantity", "unit_price", "currency"],
-        )
+    if rows:
+        _insert_on_conflict(OrderItem, ITEM_FIELDS, rows, ["order", "order_item_id"], ITEM_UPDATE_FIELDS)
+
+
+def _column(model: type[Model], name: str) -> str:
+    return str(connection.ops.quote_name(str(_concrete(model, name).column)))
+
+
+def _insert_on_conflict(
+    model: type[Model],
+    fields: list[str],
+    rows: list[tuple[Any, ...]],
+    unique: list[str],
+    update: list[str],
+    where: str = "",
+    returning: str = "",
+) -> list[tuple[Any, ...]]:
+    """A multi-row INSERT … ON CONFLICT (unique) DO UPDATE SET the `update` fields [WHERE where] [RETURNING
+    returning] (`where` and `returning`: SQL over quoted column names), on PostgreSQL and SQLite alike. `rows` hold
+    plain values: str, int, Decimal, date, aware datetime, None, and dicts or lists for a JSON column.
+
+    PostgreSQL gets the rows as one JSON parameter (INSERT … SELECT … FROM json_to_recordset(%s)): the driver parses a
+    short statement text once and sends one string, whatever the number of rows, where a placeholder per value (or
+    an array per column) costs the driver more than the database's whole work. SQLite gets VALUES rows, in as few
+    statements as its parameter limit allows.
+    """
+    qn = connection.ops.quote_name
+    meta = [_concrete(model, f) for f in fields]
+    names = [str(f.column) for f in meta]
+    columns = ", ".join(qn(name) for name in names)
+    # Only model metadata (quoted table and column names, column types) goes into the text; values are parameters.
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608
+    tail = f" ON CONFLICT ({', '.join(_column(model, f) for f in unique)}) DO UPDATE SET " + ", ".join(
+        f"{_column(model, f)} = EXCLUDED.{_column(model, f)}" for f in update
+    )
+    if where:
+        tail += f" WHERE {where}"
+    if returning:
+        tail += f" RETURNING {returning}"
+    if connection.vendor == "postgresql":
+        record = ", ".join(f"{qn(name)} {f.db_type(connection)}" for name, f in zip(names, meta, strict=True))
+        text = json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=_json_value)
+        sql = f"{head}SELECT {columns} FROM json_to_recordset(%s) AS x({record}){tail}"  # noqa: S608
+        batches: list[tuple[str, list[Any]]] = [(sql, [text])]
+    else:
+        one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        size = max(1, (connection.features.max_query_params or 999) // len(fields))
+        batches = [
+            (
+                head + "VALUES " + ", ".join([one] * len(batch)) + tail,
+                [_db_value(v) for row in batch for v in row],
+            )
+            for batch in (rows[start : start + size] for start in range(0, len(rows), size))
+        ]
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for sql, params in batches:
+            cursor.execute(sql, params)
+            if returning:
+                out.extend(cursor.fetchall())
+    return out
+
+
+def _concrete(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.column
+    return field
+
+
+def _json_value(value: object) -> str:
+    """A value of a row as JSON text for json_to_recordset, which reads it with the column type's input syntax."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+def _db_value(value: object) -> Any:
+    """A value of a row as the database driver takes it (what Django's fields do on save)."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    if isinstance(value, dict | list):
+        return connection.ops.adapt_json_value(value, None)
+    return value
 
 
 # --- failures ------------------------------------------------------------------------------------------------
@@ -688,8 +936,19 @@ def _reschedule(s: OrderSync, seconds: float) -> None:
 # --- the dispatcher ------------------------------------------------------------------------------------------
 
 
-def dispatch_due(limit: int = 1000) -> int:
-    """Enqueue the order syncs that are due: the safety net behind every re-enqueue, and the regular schedule."""
+# Rows claimed by one statement of the dispatcher: bounds its transaction and the statement's parameter list.
+DISPATCH_BATCH = 1000
+
+
+def dispatch_due(limit: int | None = None) -> int:
+    """Enqueue the order syncs that are due: the safety net behind every re-enqueue, and the regular schedule.
+
+    Every due store in one pass (or the first `limit`), DISPATCH_BATCH rows at a time and in primary-key order, so
+    no row is read twice and a pass costs the same per store however many are due: each batch is one
+    `SELECT … FOR UPDATE SKIP LOCKED` of due rows, one UPDATE that marks them queued (`enqueued_at`, the claim: a row
+    queued within the grace is not queued again), and their tasks enqueued together once it commits. Dispatchers
+    running at the same time (the schedule, `manage.py sync_loop` on several machines) skip each other's rows.
+    """
     now = timezone.now()
     # A task still waiting in the queue is not enqueued again for a while.
     grace = now - timedelta(minutes=10)
@@ -709,12 +968,22 @@ def dispatch_due(limit: int = 1000) -> int:
             store__authorizations__capability=Capability.ORDERS,
             store__authorizations__status=AuthStatus.AUTHORIZED,
         )
-        .values_list("pk", "store_id")[:limit]
+        .order_by("pk")
     )
-    count = 0
-    for pk, store_id in list(due):
+    count, after = 0, 0
+    while limit is None or count < limit:
+        size = DISPATCH_BATCH if limit is None else min(DISPATCH_BATCH, limit - count)
         with transaction.atomic():
-            if OrderSync.objects.filter(not_queued, pk=pk).update(enqueued_at=now):
-                jobs.enqueue_order_sync(store_id)
-                count += 1
+            rows = list(
+                due.filter(pk__gt=after)
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", "store_id")[:size]
+            )
+            if rows:
+                OrderSync.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)
+                jobs.enqueue_order_syncs([store_id for _, store_id in rows])
+        count += len(rows)
+        if len(rows) < size:
+            break
+        after = rows[-1][0]
     return count

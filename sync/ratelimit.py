@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, FloatField
+from django.db.models.functions import Cast, Least
 from django.utils import timezone
 
 from sync.models import RateBucket
@@ -85,6 +87,13 @@ def take(seller: str, application: str, operation: str, max_wait: float) -> floa
         if wait == 0.0 or wait > max_wait:
             return wait
         time.sleep(wait)
+
+
+def give_back(seller: str, application: str, operation: str) -> None:
+    """A token taken for a request that was not sent after all returns to the bucket (never above the burst)."""
+    RateBucket.objects.filter(selling_partner_id=seller, application=application, operation=operation).update(
+        tokens=Least(F("tokens") + 1.0, Cast(F("burst"), FloatField()))
+    )
 
 
 def observe_limit(seller: str, application: str, operation: str, rate: float | None) -> None:

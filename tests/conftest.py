@@ -14,3 +14,6 @@ def pytest_configure(config: object) -> None:
     # Django's test client is the browser at http://testserver: register its callbacks at the sandbox's apps,
     # as a developer registers each environment's redirect URI at Amazon.
     settings.SANDBOX_REDIRECT_BASES = [*settings.SANDBOX_REDIRECT_BASES, "http://testserver"]
+    # The sandbox answers inside the test's own database transaction (tests/sandbox_http.py), which another thread
+    # cannot see: the next order page is asked for in the job's thread (the worker-kill test runs the thread).
+    settings.ORDER_SYNC_PREFETCH_IN_THREAD = False

@@ -49,6 +49,7 @@ class AdaptivePollingTests(SyncTestCase):
         self.assertEqual(s.quiet_runs, 0)
         self.assertAlmostEqual(self.pause(s), FLOOR, delta=2)
 
+    @override_settings(AMAZON_NOTIFICATIONS_QUEUE_URL="http://127.0.0.1:9/000000000000/q", ORDER_CHANGE_NOTIFICATIONS=True)
     def test_a_seller_subscribed_to_order_change_is_polled_only_to_confirm_at_the_longest_pause(self) -> None:
         auth = self.authorize_orders()
         OrderChangeSubscription.objects.create(
