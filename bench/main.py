@@ -29,6 +29,7 @@ def main(argv: list[str]) -> int:
         "recheck",
         "tokens",
         "latency",
+        "fleet",
     ]
     print(f"Machine: {common.machine()}")
     failed = False
