@@ -30,6 +30,14 @@ CSRF_EXEMPT = {
     "(searchListingsItems), access token header.",
     "sandbox/<region:region>/sp/applications/2023-11-30/clientSecret": "SP-API imitation "
     "(rotateApplicationClientSecret), grantless access token header.",
+    "sandbox/<region:region>/sp/notifications/v1/destinations": "SP-API imitation (createDestination, "
+    "getDestinations), grantless access token header.",
+    "sandbox/<region:region>/sp/notifications/v1/destinations/<str:destination_id>": "SP-API imitation "
+    "(getDestination, deleteDestination), grantless access token header.",
+    "sandbox/<region:region>/sp/notifications/v1/subscriptions/<str:notification_type>": "SP-API imitation "
+    "(createSubscription, getSubscription), the seller's access token header.",
+    "sandbox/<region:region>/sp/notifications/v1/subscriptions/<str:notification_type>/<str:subscription_id>": "SP-API "
+    "imitation (getSubscriptionById, deleteSubscriptionById), grantless access token header.",
 }
 
 
