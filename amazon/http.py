@@ -5,6 +5,7 @@ Bodies are never logged (they carry codes and tokens); only the method, host and
 
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 from typing import Any
@@ -43,11 +44,15 @@ def request(
         try:
             r = _session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
         except requests.exceptions.ConnectionError as e:
-            if not _refused_before_sending(e):
+            if not (_refused_before_sending(e) or _closed_without_answer(e)):
                 raise
             # The connection was refused before any byte of the request left (a restarting peer, a full
             # backlog): nothing reached Amazon, so one more try is safe even for a POST such as a code exchange.
-            log.info("http %s %s: connection refused, trying once more", method, _where(url))
+            # Or the peer closed a kept-alive connection without a byte of answer: what a server does when it
+            # times out an idle connection just as the request goes out (RFC 9112 §9.3.1 lets a client retry then;
+            # browsers and urllib3 do). Should the request have been applied, a second code exchange is refused
+            # (invalid_grant: the first answer was lost anyway), and our other calls set state, so once is safe.
+            log.info("http %s %s: %s, trying once more", method, _where(url), type(e).__name__)
             time.sleep(0.2)
             r = _session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout as e:
@@ -60,6 +65,25 @@ def request(
         "http %s %s -> %s in %.0fms", method, _where(url), r.status_code, (time.monotonic() - started) * 1000
     )
     return r
+
+
+def _chain(e: BaseException) -> list[BaseException]:
+    todo: list[object] = [e]
+    seen: set[int] = set()
+    out: list[BaseException] = []
+    while todo:
+        item = todo.pop()
+        if id(item) in seen or not isinstance(item, BaseException):
+            continue
+        seen.add(id(item))
+        out.append(item)
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return out
+
+
+def _closed_without_answer(e: requests.exceptions.ConnectionError) -> bool:
+    """The server closed the connection before sending any byte of a response (http.client.RemoteDisconnected)."""
+    return any(isinstance(item, http.client.RemoteDisconnected) for item in _chain(e))
 
 
 def _refused_before_sending(e: requests.exceptions.ConnectionError) -> bool:

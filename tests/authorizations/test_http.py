@@ -60,3 +60,47 @@ def test_a_timeout_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(http.TransportError):
         http.request("POST", "http://127.0.0.1:1/x", timeout=2)
     assert len(attempts) == 1
+
+
+def _server(answers: list[bytes]) -> tuple[int, list[int]]:
+    """A loopback HTTP server that reads one request per connection and sends the next canned answer (b"" closes
+    the connection without a byte of answer, as a server timing out a kept-alive connection does)."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    connections: list[int] = []
+
+    def serve() -> None:
+        for answer in answers:
+            conn, _ = listener.accept()
+            connections.append(1)
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                if answer:
+                    conn.sendall(answer)
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return int(listener.getsockname()[1]), connections
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+
+
+def test_a_connection_closed_without_a_byte_of_answer_is_tried_once_more() -> None:
+    port, connections = _server([b"", OK])
+    r = http.request("POST", f"http://127.0.0.1:{port}/auth/o2/token", data={"a": "b"}, timeout=5)
+    assert r.status_code == 200
+    assert len(connections) == 2
+
+
+def test_an_answer_cut_off_midway_is_not_tried_again() -> None:
+    port, connections = _server([b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\npartial", OK])
+    with pytest.raises(http.TransportError):
+        r = http.request("POST", f"http://127.0.0.1:{port}/auth/o2/token", data={"a": "b"}, timeout=5)
+        r.content  # noqa: B018 - reading the body is where the cut shows
+    assert len(connections) == 1
