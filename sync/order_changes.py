@@ -94,9 +94,7 @@ def subscribe(store_id: int) -> str:
         destination_id = destination(region)
         grant.renew()
         base = endpoints.for_region(region).sp_api
-        subscription, _created = notifications.subscribe(
-            base, grant.token, notifications.ORDER_CHANGE, destination_id
-        )
+        subscription = _subscribe(grant, base, destination_id)
     except (AmazonError, sqs.QueueError, Refused) as e:
         detail = str(getattr(e, "message", "") or e)[:300]
         log.warning("ORDER_CHANGE subscription of seller %s (%s) failed: %s", seller, region, detail)
@@ -110,6 +108,23 @@ def subscribe(store_id: int) -> str:
         destination_id=subscription.destination_id,
     )
     return "subscribed"
+
+
+def _subscribe(grant: grants.Grant, base: str, destination_id: str) -> notifications.Subscription:
+    """createSubscription (a 409 read back); a 403 gets one fresh access token, as an access token shared for its
+    hour may have lapsed at Amazon first. A 403 with a fresh token is recorded as the subscription's failure only:
+    it may mean the application lacks the Notifications API, not that the seller withdrew the grant."""
+    for attempt in range(2):
+        try:
+            subscription, _created = notifications.subscribe(
+                base, grant.token, notifications.ORDER_CHANGE, destination_id
+            )
+            return subscription
+        except notifications.NotificationsApiError as e:
+            if e.kind != "unauthorized" or attempt:
+                raise
+            grant.renew(force=True)
+    raise AssertionError("unreachable")
 
 
 def subscribe_missing(limit: int = 500) -> int:

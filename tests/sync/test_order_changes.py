@@ -12,6 +12,7 @@ import boto3
 from django.test import override_settings
 from django.urls import reverse
 
+from amazon import notifications
 from authorizations.models import Authorization
 from sandbox import api as sandbox_api
 from sandbox.models import SandboxSubscription
@@ -199,3 +200,21 @@ class OrderChangeTests(SyncTestCase):
         self.assertEqual(enqueue.call_args.args, ("sync.tasks.subscribe_order_changes", self.store.pk))
         tasks.subscribe_order_changes(self.store.pk)
         self.assertEqual(tasks.subscribe_missing_order_changes(), 0)
+
+    def test_an_access_token_that_lapsed_at_amazon_is_renewed_once_for_the_subscription(self) -> None:
+        auth = self.authorize_orders()
+        tasks.sync_orders(self.store.pk)  # the access token of this hour is cached
+        sandbox_api.advance_clock(2 * 3600)  # it lapsed at Amazon; the cache still holds it
+        self.assertEqual(tasks.subscribe_order_changes(self.store.pk), "subscribed")
+        auth.refresh_from_db()
+        self.assertEqual(auth.status, "authorized")
+
+    def test_a_refusal_with_a_fresh_token_fails_the_subscription_but_not_the_authorization(self) -> None:
+        auth = self.authorize_orders()
+        refused = notifications.NotificationsApiError("unauthorized", "Access to requested resource is denied.", 403)
+        with mock.patch("amazon.notifications.subscribe", side_effect=refused) as call:
+            self.assertEqual(tasks.subscribe_order_changes(self.store.pk), "failed")
+        self.assertEqual(call.call_count, 2)
+        auth.refresh_from_db()
+        self.assertEqual(auth.status, "authorized")
+        self.assertEqual(OrderChangeSubscription.objects.get().status, OrderChangeSubscription.Status.FAILED)
