@@ -116,6 +116,10 @@ class OrderChangeSubscription(models.Model):
     destination_id = models.CharField(max_length=100, blank=True)
     detail = models.CharField(max_length=300, blank=True)
     last_notice_at = models.DateTimeField(null=True, blank=True)
+    # Made for a store whose seller id was verified (stores.Store.selling_partner_verified). Only such a row slows
+    # polling down: a store may claim a seller id unverified (an orders-only grant), and its subscription then
+    # subscribes whoever really granted it.
+    verified = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -98,16 +98,21 @@ def subscribe(store_id: int) -> str:
     except (AmazonError, sqs.QueueError, Refused) as e:
         detail = str(getattr(e, "message", "") or e)[:300]
         log.warning("ORDER_CHANGE subscription of seller %s (%s) failed: %s", seller, region, detail)
-        _record(seller, region, OrderChangeSubscription.Status.FAILED, detail=detail)
+        _record(seller, region, OrderChangeSubscription.Status.FAILED, verified=_verified(auth, seller), detail=detail)
         return "failed"
     _record(
         seller,
         region,
         OrderChangeSubscription.Status.ACTIVE,
+        verified=_verified(auth, seller),
         subscription_id=subscription.subscription_id,
         destination_id=subscription.destination_id,
     )
     return "subscribed"
+
+
+def _verified(auth: Authorization, seller: str) -> bool:
+    return bool(auth.store.selling_partner_verified and auth.store.selling_partner_id == seller)
 
 
 def _subscribe(grant: grants.Grant, base: str, destination_id: str) -> notifications.Subscription:
@@ -154,8 +159,14 @@ def subscribe_missing(limit: int = 500) -> int:
     return count
 
 
-def _record(seller: str, region: str, status: str, **fields: str) -> None:
-    defaults = {"status": status, "detail": "", "subscription_id": "", "destination_id": "", **fields}
+def _record(seller: str, region: str, status: str, verified: bool, **fields: str) -> None:
+    if not verified and OrderChangeSubscription.objects.filter(
+        selling_partner_id=seller, region=region, verified=True
+    ).exists():
+        return  # an unverified claim of this seller id never rewrites what its verified store recorded
+    defaults: dict[str, object] = {
+        "status": status, "detail": "", "subscription_id": "", "destination_id": "", "verified": verified, **fields,
+    }  # fmt: skip
     if status == OrderChangeSubscription.Status.FAILED:
         # A failure does not forget a subscription Amazon confirmed before.
         defaults.pop("subscription_id")

@@ -603,10 +603,16 @@ def order_changes_active(r: Run) -> bool:
 
     if not (settings.ORDER_CHANGE_NOTIFICATIONS and settings.AMAZON_NOTIFICATIONS_QUEUE_URL):
         return False  # no subscription can deliver: not asked on every sync
+    store = r.auth.store
+    if not (store.selling_partner_verified and store.selling_partner_id == r.seller):
+        # An unverified seller id: notifications may still hint (each is read with this store's own grant), but
+        # the store keeps polling as if there were none.
+        return False
     return OrderChangeSubscription.objects.filter(
         selling_partner_id=r.seller,
-        region=r.auth.store.region,
+        region=store.region,
         status=OrderChangeSubscription.Status.ACTIVE,
+        verified=True,
     ).exists()
 
 

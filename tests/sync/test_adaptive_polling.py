@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.test import override_settings
 
 from sandbox import api as sandbox_api
+from stores.models import Store
 from sync import tasks
 from sync.models import OrderChangeSubscription, OrderSync
 from tests.sync.helpers import SyncTestCase
@@ -52,16 +53,35 @@ class AdaptivePollingTests(SyncTestCase):
     @override_settings(AMAZON_NOTIFICATIONS_QUEUE_URL="http://127.0.0.1:9/000000000000/q", ORDER_CHANGE_NOTIFICATIONS=True)
     def test_a_seller_subscribed_to_order_change_is_polled_only_to_confirm_at_the_longest_pause(self) -> None:
         auth = self.authorize_orders()
+        Store.objects.filter(pk=self.store.pk).update(
+            selling_partner_id=auth.selling_partner_id, selling_partner_verified=True
+        )
         OrderChangeSubscription.objects.create(
             selling_partner_id=auth.selling_partner_id,
             region="NA",
             status=OrderChangeSubscription.Status.ACTIVE,
             subscription_id="s-1",
+            verified=True,
         )
         tasks.sync_orders(self.store.pk)
         self.assertEqual(round(self.pause(self.state())), 900)
         sandbox_api.advance_clock(2 * 86400)
         self.assertEqual(round(self.pause(self.run_increment())), 900)
+
+    @override_settings(AMAZON_NOTIFICATIONS_QUEUE_URL="http://127.0.0.1:9/000000000000/q", ORDER_CHANGE_NOTIFICATIONS=True)
+    def test_a_subscription_made_for_an_unverified_seller_id_does_not_slow_polling(self) -> None:
+        """A store may claim a seller id unverified (an orders-only grant): its subscription subscribed whoever
+        granted it, so it must not make the claimed seller's stores poll less."""
+        auth = self.authorize_orders()
+        OrderChangeSubscription.objects.create(
+            selling_partner_id=auth.selling_partner_id,
+            region="NA",
+            status=OrderChangeSubscription.Status.ACTIVE,
+            subscription_id="s-1",
+            verified=False,
+        )
+        tasks.sync_orders(self.store.pk)
+        self.assertAlmostEqual(self.pause(self.state()), FLOOR, delta=2)
 
     def test_a_failed_subscription_leaves_the_store_on_adaptive_polling(self) -> None:
         auth = self.authorize_orders()

@@ -16,6 +16,7 @@ from amazon import notifications
 from authorizations.models import Authorization
 from sandbox import api as sandbox_api
 from sandbox.models import SandboxSubscription
+from stores.models import Store
 from sync import order_changes, tasks
 from sync.models import NotificationDestination, Order, OrderChangeSubscription
 from tests.sqs_server import shared_server
@@ -218,3 +219,19 @@ class OrderChangeTests(SyncTestCase):
         auth.refresh_from_db()
         self.assertEqual(auth.status, "authorized")
         self.assertEqual(OrderChangeSubscription.objects.get().status, OrderChangeSubscription.Status.FAILED)
+
+    def test_an_unverified_claim_of_a_seller_id_never_rewrites_its_verified_subscription(self) -> None:
+        """Another tenant's orders-only store claiming our seller id (unverified) subscribes its own grant; what it
+        records must not replace the subscription our verified store made."""
+        auth = self.authorize_orders()
+        Store.objects.filter(pk=self.store.pk).update(
+            selling_partner_id=auth.selling_partner_id, selling_partner_verified=True
+        )
+        self.assertEqual(tasks.subscribe_order_changes(self.store.pk), "subscribed")
+        mine = OrderChangeSubscription.objects.get()
+        self.assertTrue(mine.verified)
+        Store.objects.filter(pk=self.store.pk).update(selling_partner_verified=False)  # as the other store is
+        sandbox_api.set_fault("notifications", "http500")
+        self.assertEqual(tasks.subscribe_order_changes(self.store.pk), "failed")
+        after = OrderChangeSubscription.objects.get()
+        self.assertEqual((after.status, after.subscription_id, after.verified), ("active", mine.subscription_id, True))
