@@ -44,7 +44,8 @@ def request(
         try:
             r = _session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
         except requests.exceptions.ConnectionError as e:
-            if not (_refused_before_sending(e) or _closed_without_answer(e)):
+            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+            if not (idempotent or _refused_before_sending(e) or _closed_without_answer(e)):
                 raise
             # The connection was refused before any byte of the request left (a restarting peer, a full
             # backlog): nothing reached Amazon, so one more try is safe even for a POST such as a code exchange.
@@ -52,6 +53,8 @@ def request(
             # times out an idle connection just as the request goes out (RFC 9112 §9.3.1 lets a client retry then;
             # browsers and urllib3 do). Should the request have been applied, a second code exchange is refused
             # (invalid_grant: the first answer was lost anyway), and our other calls set state, so once is safe.
+            # An idempotent method (RFC 9110 §9.2.2: GET, PUT, DELETE…) is tried once more after any connection
+            # error, as urllib3's own retries would.
             log.info("http %s %s: %s, trying once more", method, _where(url), type(e).__name__)
             time.sleep(0.2)
             r = _session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)

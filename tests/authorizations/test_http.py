@@ -104,3 +104,22 @@ def test_an_answer_cut_off_midway_is_not_tried_again() -> None:
         r = http.request("POST", f"http://127.0.0.1:{port}/auth/o2/token", data={"a": "b"}, timeout=5)
         r.content  # noqa: B018 - reading the body is where the cut shows
     assert len(connections) == 1
+
+
+def test_a_get_whose_connection_broke_is_tried_once_more_a_post_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    attempts: list[str] = []
+
+    def broken(method: str, *args: object, **kwargs: object) -> object:
+        attempts.append(method)
+        raise requests.exceptions.ConnectionError(ConnectionResetError(104, "Connection reset by peer"))
+
+    monkeypatch.setattr(http._session, "request", broken)
+    with pytest.raises(http.TransportError):
+        http.request("GET", "http://127.0.0.1:1/sellers", timeout=2)
+    assert attempts == ["GET", "GET"]
+    attempts.clear()
+    with pytest.raises(http.TransportError):
+        http.request("POST", "http://127.0.0.1:1/auth/o2/token", timeout=2)
+    assert attempts == ["POST"]
