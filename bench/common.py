@@ -293,3 +293,24 @@ def plan_nodes(sql: str, params: Sequence[Any] | None) -> list[str]:
 
     walk(plan[0]["Plan"])
     return out
+
+
+def grant_orders(store: Any, seller: Any) -> Any:
+    """Authorize the store's order loading with a fresh grant of the sandbox seller (what a consent would leave)."""
+    from django.conf import settings
+
+    from authorizations.models import Authorization, AuthStatus, Capability
+    from sandbox import api as sandbox_api
+    from stores.models import Store
+
+    tokens = sandbox_api.issue_tokens(seller, settings.AMAZON_SPAPI_APPS["orders"]["app_id"])
+    auth = Authorization.objects.get(store=store, capability=Capability.ORDERS)
+    auth.set_refresh_token(tokens["refresh_token"])
+    auth.status, auth.selling_partner_id, auth.authorized_at = (
+        AuthStatus.AUTHORIZED,
+        seller.selling_partner_id,
+        timezone.now(),
+    )
+    auth.save()
+    Store.objects.filter(pk=store.pk).update(selling_partner_id=seller.selling_partner_id)
+    return auth

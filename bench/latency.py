@@ -25,12 +25,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from bench.callbacks import free_port, start_gunicorn
-from bench.common import table
+from bench.common import grant_orders, table
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 0.0056  # searchOrders, orders_2026-01-01.json Usage Plan
@@ -41,33 +40,21 @@ SCALE = 10.0
 
 
 def _setup(n: int, per_day: int) -> list[Any]:
-    from authorizations.models import Authorization, AuthStatus, Capability
     from sandbox import api as sandbox_api
     from sandbox import clock
-    from stores.models import Store
     from sync import orders
     from sync.models import OrderSync
     from tests.base import make_store, make_user
 
     user = make_user("latency@bench.test", "Latency bench")
     tenant = user.memberships.get().tenant
-    app_id = settings.AMAZON_SPAPI_APPS["orders"]["app_id"]
     stores = []
     for i in range(n):
         store = make_store(tenant, nickname=f"Latency {i:03d}", region="NA", sites=["US"])
         seller = sandbox_api.create_seller(
             f"Latency seller {i}", "NA", ["ATVPDKIKX0DER"], orders_per_day=per_day
         )
-        tokens = sandbox_api.issue_tokens(seller, app_id)
-        auth = Authorization.objects.get(store=store, capability=Capability.ORDERS)
-        auth.set_refresh_token(tokens["refresh_token"])
-        auth.status, auth.selling_partner_id, auth.authorized_at = (
-            AuthStatus.AUTHORIZED,
-            seller.selling_partner_id,
-            timezone.now(),
-        )
-        auth.save()
-        Store.objects.filter(pk=store.pk).update(selling_partner_id=seller.selling_partner_id)
+        auth = grant_orders(store, seller)
         state = orders.prepare(auth)
         now_virtual = clock.now()
         OrderSync.objects.filter(pk=state.pk).update(

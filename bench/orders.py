@@ -13,12 +13,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from bench.callbacks import free_port, start_gunicorn
-from bench.common import table
+from bench.common import grant_orders, table
 
 SEARCH_RATE, SEARCH_BURST = 0.0056, 20
 SCALES = (1500.0, 3000.0)
@@ -56,7 +55,6 @@ class Backfill:
 def backfill(index: int, scale: float, days: int, port: int) -> Backfill:
     """A fresh store and seller, `days` of orders to load, loaded by the order-sync task at this clock scale."""
     from amazon import http
-    from authorizations.models import Authorization, AuthStatus, Capability
     from sandbox import api as sandbox_api
     from stores.models import Store
     from sync import orders
@@ -70,17 +68,7 @@ def backfill(index: int, scale: float, days: int, port: int) -> Backfill:
     seller = sandbox_api.create_seller(
         f"Backfill seller ×{scale:g}", "NA", ["ATVPDKIKX0DER"], orders_per_day=PER_DAY
     )
-    app_id = settings.AMAZON_SPAPI_APPS["orders"]["app_id"]
-    tokens = sandbox_api.issue_tokens(seller, app_id)
-    auth = Authorization.objects.get(store=store, capability=Capability.ORDERS)
-    auth.set_refresh_token(tokens["refresh_token"])
-    auth.status, auth.selling_partner_id, auth.authorized_at = (
-        AuthStatus.AUTHORIZED,
-        seller.selling_partner_id,
-        timezone.now(),
-    )
-    auth.save()
-    Store.objects.filter(pk=store.pk).update(selling_partner_id=seller.selling_partner_id)
+    auth = grant_orders(store, seller)
     state = orders.prepare(auth)
 
     calls: Counter[int] = Counter()

@@ -11,39 +11,26 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
-from bench.common import table
+from bench.common import grant_orders, table
 
 TARGET = 1.0
 SYNCS_PER_HOUR = 60 // 15
 
 
 def _stores(n: int) -> list[Any]:
-    from authorizations.models import Authorization, AuthStatus, Capability
+    from authorizations.models import Authorization
     from sandbox import api as sandbox_api
-    from stores.models import Store
     from tests.base import make_store, make_user
 
     user = make_user("tokens@bench.test", "Token bench")
     tenant = user.memberships.get().tenant
-    app_id = settings.AMAZON_SPAPI_APPS["orders"]["app_id"]
     auths = []
     for i in range(n):
         store = make_store(tenant, nickname=f"Token store {i:05d}", region="NA", sites=["US"])
         seller = sandbox_api.create_seller(f"Token seller {i:05d}", "NA", ["ATVPDKIKX0DER"])
-        tokens = sandbox_api.issue_tokens(seller, app_id)
-        auth = Authorization.objects.get(store=store, capability=Capability.ORDERS)
-        auth.set_refresh_token(tokens["refresh_token"])
-        auth.status, auth.selling_partner_id, auth.authorized_at = (
-            AuthStatus.AUTHORIZED,
-            seller.selling_partner_id,
-            timezone.now(),
-        )
-        auth.save()
-        Store.objects.filter(pk=store.pk).update(selling_partner_id=seller.selling_partner_id)
+        auth = grant_orders(store, seller)
         auths.append(Authorization.objects.select_related("store").get(pk=auth.pk))
     return auths
 
