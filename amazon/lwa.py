@@ -37,7 +37,12 @@ class Client:
 
 def _post(token_url: str, data: dict[str, str]) -> TokenResponse:
     try:
-        r = http.request("POST", token_url, data=data, headers={"Accept": "application/json"})
+        # A token request is safe to send twice: a code is single-use (RFC 6749 §4.1.2: a second exchange is
+        # refused), and a refresh or client-credentials grant only mints another access token (LWA does not
+        # rotate refresh tokens).
+        r = http.request(
+            "POST", token_url, data=data, headers={"Accept": "application/json"}, replay_safe=True
+        )
     except http.TransportError as e:
         raise LwaError("network", "timeout" if e.timeout else str(e)) from e
     doc = http.json_or_none(r)

@@ -11,6 +11,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -26,14 +27,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    port: int, workers: int, threads: int, stderr: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """gunicorn serving the portal and the sandbox on `port`; its log lines go to `stderr` when given."""
     env = dict(
         os.environ, SANDBOX_BASE_URL=f"http://127.0.0.1:{port}/sandbox", ALLOWED_HOSTS="127.0.0.1,localhost"
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "-k", "gthread", "--threads", str(threads), "--timeout", "60", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, stderr=stderr,
     )  # fmt: skip
     deadline = time.time() + 30
     while time.time() < deadline:

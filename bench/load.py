@@ -7,12 +7,32 @@ are printed).
 from __future__ import annotations
 
 import random
+import re
+import sys
+import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.callbacks import flow_people, free_port, one_flow, session_for, start_gunicorn
 from bench.common import bulk_stores, table
+
+# The HTTP wrapper's log lines: "http POST host/path: ConnectionError (ConnectionResetError), trying once more" and
+# "http POST host/path failed: ConnectionError (…)"; the host (a port that changes per run) is left out.
+RETRIED = re.compile(r"http (\w+) [^/\s]+(/\S*): (.+), trying once more")
+FAILED = re.compile(r"http (\w+) [^/\s]+(/\S*) failed: (.+)$")
+
+
+def _tally(pattern: re.Pattern[str], lines: list[str]) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for m in filter(None, map(pattern.search, lines)):
+        path = re.sub(r"/[A-Z0-9]{8,}(?=/|$)", "/{id}", m.group(2))  # seller ids and the like
+        found[f"{m.group(1)} {path}: {m.group(3)}"] += 1
+    return found
+
+
+def _counts(found: Counter[str]) -> str:
+    return ", ".join(f"{k} × {v}" for k, v in sorted(found.items())) or "none"
 
 
 def run(quick: bool = False) -> bool:
@@ -38,7 +58,9 @@ def run(quick: bool = False) -> bool:
     people = flow_people(flows_n, "LF")
     port = free_port()
     # Threads enough that a callback waiting on the sandbox (served by this same server) never starves it.
-    proc = start_gunicorn(port, 4, 16)
+    # The web servers' log (the HTTP wrapper's retries and failures are counted from it, then echoed).
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - read and closed once gunicorn has stopped, below
+    proc = start_gunicorn(port, 4, 16, stderr=log)
     base = f"http://127.0.0.1:{port}"
     sessions = [(session_for(email), codes) for email, codes in readers]
     reads = budget - flows_n * 6
@@ -66,6 +88,11 @@ def run(quick: bool = False) -> bool:
         proc.terminate()
         proc.wait(timeout=20)
     wall = time.perf_counter() - t
+    with log:
+        log.seek(0)
+        lines = log.read().decode(errors="replace").splitlines()
+    sys.stderr.write("".join(f"{line}\n" for line in lines if "trying once more" not in line))
+    retried, failed = _tally(RETRIED, lines), _tally(FAILED, lines)
     errors = sum(v for k, v in statuses.items() if k >= 500)
     # Only this section's stores: other sections may have run in the same database.
     codes = [p[1] for p in people]
@@ -96,6 +123,8 @@ def run(quick: bool = False) -> bool:
         ],
         ["attempt outcomes", ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))],
         ["reasons of the others", ", ".join(f"{k}: {v}" for k, v in sorted(reasons.items())) or "-"],
+        ["outbound calls tried once more (call: cause × count)", _counts(retried)],
+        ["outbound calls failed (call: cause × count)", _counts(failed)],
         ["result", "ok" if ok else "FAILED"],
     ]
     print(

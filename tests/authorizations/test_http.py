@@ -1,7 +1,10 @@
-"""The one HTTP wrapper: a connection refused before the request was sent is tried once more, nothing else is."""
+"""The one HTTP wrapper: which connection failures are tried once more (refused before sending, closed without an
+answer, any for an idempotent or replay-safe request) and which are not (a timeout, a cut-off answer, a reset
+non-idempotent request)."""
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -62,9 +65,14 @@ def test_a_timeout_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(attempts) == 1
 
 
+RESET = b"<reset>"
+
+
 def _server(answers: list[bytes]) -> tuple[int, list[int]]:
     """A loopback HTTP server that reads one request per connection and sends the next canned answer (b"" closes
-    the connection without a byte of answer, as a server timing out a kept-alive connection does)."""
+    the connection without a byte of answer, as a server timing out a kept-alive connection does; RESET aborts it
+    with an RST, as the kernel does when a request reaches a connection the server already closed)."""
+    import struct
     import threading
 
     listener = socket.socket()
@@ -80,7 +88,14 @@ def _server(answers: list[bytes]) -> tuple[int, list[int]]:
                 data = b""
                 while b"\r\n\r\n" not in data:
                     data += conn.recv(65536)
-                if answer:
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: *(\d+)", head)
+                while length and len(body) < int(length.group(1)):
+                    body += conn.recv(65536)
+                if answer == RESET:
+                    # SO_LINGER on with a zero timeout: close() sends an RST instead of a FIN.
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                elif answer:
                     conn.sendall(answer)
         listener.close()
 
@@ -123,3 +138,61 @@ def test_a_get_whose_connection_broke_is_tried_once_more_a_post_is_not(monkeypat
     with pytest.raises(http.TransportError):
         http.request("POST", "http://127.0.0.1:1/auth/o2/token", timeout=2)
     assert attempts == ["POST"]
+
+
+TOKEN = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 76\r\nConnection: close\r\n\r\n"
+    b'{"access_token":"Atza|fresh","refresh_token":"Atzr|grant","expires_in":3600}'
+)
+
+
+def test_a_code_exchange_whose_connection_was_reset_is_tried_once_more_and_succeeds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from amazon import lwa
+
+    assert len(TOKEN.split(b"\r\n\r\n", 1)[1]) == 76
+    port, connections = _server([RESET, TOKEN])
+    with caplog.at_level("INFO", logger="amazon.http"):
+        token = lwa.exchange_code(
+            f"http://127.0.0.1:{port}/auth/o2/token", lwa.Client("id", "secret"), "code", "https://portal/cb"
+        )
+    assert token.access_token == "Atza|fresh"
+    assert len(connections) == 2
+    assert "ConnectionResetError" in caplog.text
+
+
+def test_a_reset_token_request_is_tried_only_once_more_and_the_reason_names_the_reset(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from amazon import lwa
+
+    port, connections = _server([RESET, RESET, TOKEN])
+    with caplog.at_level("WARNING", logger="amazon.http"), pytest.raises(lwa.LwaError) as failed:
+        lwa.refresh(f"http://127.0.0.1:{port}/auth/o2/token", lwa.Client("id", "secret"), "Atzr|grant")
+    assert failed.value.kind == "network"
+    assert len(connections) == 2
+    assert "failed: ConnectionError (ConnectionResetError)" in caplog.text
+
+
+def test_a_post_that_is_not_replay_safe_is_not_sent_again_after_a_reset() -> None:
+    port, connections = _server([RESET, OK])
+    with pytest.raises(http.TransportError):
+        http.request("POST", f"http://127.0.0.1:{port}/applications/2023-11-30/clientSecret", timeout=5)
+    assert len(connections) == 1
+
+
+def test_a_connect_timeout_is_not_tried_again_even_for_a_get(monkeypatch: pytest.MonkeyPatch) -> None:
+    import requests
+
+    attempts = []
+
+    def unreachable(*args: object, **kwargs: object) -> object:
+        attempts.append(1)
+        raise requests.exceptions.ConnectTimeout("connect timed out")
+
+    monkeypatch.setattr(http._session, "request", unreachable)
+    with pytest.raises(http.TransportError) as failed:
+        http.request("GET", "http://127.0.0.1:1/sellers", timeout=2)
+    assert failed.value.timeout
+    assert len(attempts) == 1
