@@ -50,18 +50,25 @@ def test_a_refused_connection_that_comes_back_succeeds(monkeypatch: pytest.Monke
     assert len(attempts) == 2
 
 
-def test_a_timeout_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("method", "timeout"),
+    [("POST", "ReadTimeout"), ("GET", "ReadTimeout"), ("GET", "ConnectTimeout")],
+)
+def test_a_timeout_is_not_tried_again_whatever_the_method(
+    monkeypatch: pytest.MonkeyPatch, method: str, timeout: str
+) -> None:
     import requests
 
     attempts = []
 
     def slow(*args: object, **kwargs: object) -> object:
         attempts.append(1)
-        raise requests.exceptions.ReadTimeout("read timed out")
+        raise getattr(requests.exceptions, timeout)("timed out")
 
     monkeypatch.setattr(http._session, "request", slow)
-    with pytest.raises(http.TransportError):
-        http.request("POST", "http://127.0.0.1:1/x", timeout=2)
+    with pytest.raises(http.TransportError) as failed:
+        http.request(method, "http://127.0.0.1:1/x", timeout=2, replay_safe=True)
+    assert failed.value.timeout
     assert len(attempts) == 1
 
 
@@ -180,19 +187,3 @@ def test_a_post_that_is_not_replay_safe_is_not_sent_again_after_a_reset() -> Non
     with pytest.raises(http.TransportError):
         http.request("POST", f"http://127.0.0.1:{port}/applications/2023-11-30/clientSecret", timeout=5)
     assert len(connections) == 1
-
-
-def test_a_connect_timeout_is_not_tried_again_even_for_a_get(monkeypatch: pytest.MonkeyPatch) -> None:
-    import requests
-
-    attempts = []
-
-    def unreachable(*args: object, **kwargs: object) -> object:
-        attempts.append(1)
-        raise requests.exceptions.ConnectTimeout("connect timed out")
-
-    monkeypatch.setattr(http._session, "request", unreachable)
-    with pytest.raises(http.TransportError) as failed:
-        http.request("GET", "http://127.0.0.1:1/sellers", timeout=2)
-    assert failed.value.timeout
-    assert len(attempts) == 1
