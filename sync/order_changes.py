@@ -45,6 +45,11 @@ class Refused(Exception):
         self.reason = reason
 
 
+def _refused(e: credentials.VerificationError) -> Exception:
+    """What a grant raises here when Amazon refuses our application's credentials (grants.Grant's `refused`)."""
+    return Refused(e.reason)
+
+
 # --- subscribing ---------------------------------------------------------------------------------------------
 
 
@@ -86,10 +91,7 @@ def subscribe(store_id: int) -> str:
     if not seller:
         return "no_seller"
 
-    def refused(e: credentials.VerificationError) -> Exception:
-        return Refused(e.reason)
-
-    grant = grants.Grant(auth, Capability.ORDERS, refused)
+    grant = grants.Grant(auth, Capability.ORDERS, _refused)
     try:
         destination_id = destination(region)
         grant.renew()
@@ -242,10 +244,7 @@ def load(store_id: int, order_id: str) -> str:
         # getOrder's bucket (rate 0.5/s, burst 30, orders_2026-01-01.json) is empty: the poll will bring it anyway.
         return "rate_limited"
 
-    def refused(e: credentials.VerificationError) -> Exception:
-        return Refused(e.reason)
-
-    grant = grants.Grant(auth, Capability.ORDERS, refused)
+    grant = grants.Grant(auth, Capability.ORDERS, _refused)
     base = endpoints.for_region(auth.store.region).sp_api
     try:
         grant.renew()
