@@ -283,6 +283,14 @@ def _held_or_error(request: HttpRequest, attempt_code: str) -> AuthorizationAtte
     return attempt
 
 
+def _held_here(request: HttpRequest, attempt_code: str) -> AuthorizationAttempt | HttpResponse:
+    """For Connect and Decline: the held attempt, which this logged-in member may settle (403 otherwise)."""
+    attempt = _held_or_error(request, attempt_code)
+    if not isinstance(attempt, HttpResponse) and not flow.may_attach_here(request, attempt):
+        raise PermissionDenied
+    return attempt
+
+
 @require_GET
 @login_required
 @never_cache
@@ -300,11 +308,9 @@ def finish(request: HttpRequest, attempt_code: str) -> HttpResponse:
 @require_POST
 @login_required
 def finish_confirm(request: HttpRequest, attempt_code: str) -> HttpResponse:
-    attempt = _held_or_error(request, attempt_code)
+    attempt = _held_here(request, attempt_code)
     if isinstance(attempt, HttpResponse):
         return attempt
-    if not flow.may_attach_here(request, attempt):
-        raise PermissionDenied
     try:
         result = flow.release_quarantine(request, attempt)
     except flow.AttemptError as e:
@@ -318,11 +324,9 @@ def finish_confirm(request: HttpRequest, attempt_code: str) -> HttpResponse:
 @login_required
 def finish_decline(request: HttpRequest, attempt_code: str) -> HttpResponse:
     """Discard the held grant; the person who started the attempt is told."""
-    attempt = _held_or_error(request, attempt_code)
+    attempt = _held_here(request, attempt_code)
     if isinstance(attempt, HttpResponse):
         return attempt
-    if not flow.may_attach_here(request, attempt):
-        raise PermissionDenied
     try:
         flow.decline_quarantine(request, attempt)
     except flow.AttemptError as e:
