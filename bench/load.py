@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.callbacks import flow_people, free_port, one_flow, session_for, start_gunicorn
+from bench.callbacks import flow_people, one_flow, session_for, start_portal_and_amazon, stop
 from bench.common import bulk_stores, table
 
 # The HTTP wrapper's log lines: "http POST host/path: ConnectionError (ConnectionResetError), trying once more" and
@@ -56,12 +56,9 @@ def run(quick: bool = False) -> bool:
         )
     flows_n = budget // 10  # each flow is about 6 requests; ~30% of the budget goes to callbacks
     people = flow_people(flows_n, "LF")
-    port = free_port()
-    # Threads enough that a callback waiting on the sandbox (served by this same server) never starves it.
-    # The web servers' log (the HTTP wrapper's retries and failures are counted from it, then echoed).
+    # The portal's log (the HTTP wrapper's retries and failures are counted from it, then echoed).
     log = tempfile.TemporaryFile()  # noqa: SIM115 - read and closed once gunicorn has stopped, below
-    proc = start_gunicorn(port, 4, 16, stderr=log)
-    base = f"http://127.0.0.1:{port}"
+    servers, base = start_portal_and_amazon(4, 16, stderr=log)
     sessions = [(session_for(email), codes) for email, codes in readers]
     reads = budget - flows_n * 6
     jobs: list[tuple[str, object]] = [("read", None)] * reads + [("flow", p) for p in people]
@@ -85,8 +82,7 @@ def run(quick: bool = False) -> bool:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(work, jobs))
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(servers)
     wall = time.perf_counter() - t
     with log:
         log.seek(0)
@@ -114,6 +110,7 @@ def run(quick: bool = False) -> bool:
     )
     rows: list[list[object]] = [
         ["request budget (reads + flow requests)", f"{reads} + ~{flows_n * 6}"],
+        ["clients / gunicorn: portal, sandbox", f"{concurrency} / 4 workers × 16 threads, its own 2 × 8"],
         ["wall time (s) / requests per second", f"{wall:.1f} / {(reads + flows_n * 6) / wall:.1f}"],
         ["status codes", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))],
         ["5xx answers", errors],
