@@ -8,6 +8,13 @@ state of a fleet of small sellers.
 Two measures, side by side in one run:
 - dispatch: `sync.orders.dispatch_due` with 1,000 and with 10,000 due stores (quick: a tenth and all), CPU and wall
   per dispatched store (this process and its PostgreSQL backend); the ratio should be flat;
+- notified orders (after the syncs, same cluster): every seller's order moves to Unshipped at the sandbox and the
+  ORDER_CHANGE document the sandbox would deliver for it (sandbox.notifications.order_change_document) goes through
+  `sync.order_changes.handle` in this process, as `manage.py sync_loop` hands each message it read from the queue;
+  the cluster loads each order with getOrder. CPU per notified order: the reader (this process and its PostgreSQL
+  backend; the SQS receive itself is left out), the cluster and its PostgreSQL backends. With the per-sync figure
+  this gives the stores one machine serves with notifications: a store polled every 15 minutes (the confirming
+  poll) whose orders change CHANGES_PER_DAY times a day;
 - syncs: the due syncs run through a real qcluster (ORM broker, Q_WORKERS=2) against the sandbox on gunicorn. The
   CPU seconds of the cluster's process group (/proc/<pid>/stat, utime + stime, reaped children included), of the
   PostgreSQL backends by application_name (PGAPPNAME of each process: cluster, sandbox, this process) and of
@@ -51,6 +58,9 @@ SYNCS_TARGET = 50.0
 DISPATCH_TARGET = 1.2
 CADENCE_SECONDS = 15 * 60
 CACHED_SHARE = 0.75  # 3 of 4 syncs of an hour reuse the grant's access token
+# A store with 20 orders a day, each notified three times (created as Pending, Unshipped, Shipped).
+CHANGES_PER_DAY = 60
+CADENCE_POLLS_PER_DAY = 86_400 // (15 * 60)  # the confirming poll at the longest pause
 SELLER_PREFIX = "AFLT"
 MARKETPLACE = "ATVPDKIKX0DER"
 BATCH = 2000
@@ -563,6 +573,77 @@ def _done(since: datetime) -> int:
     ).count()
 
 
+# --- notified orders ------------------------------------------------------------------------------------------
+
+
+def order_changes_now() -> tuple[list[str], datetime]:
+    """Every fleet seller's order becomes Unshipped a few seconds back on the sandbox's clock; returns the ORDER_CHANGE
+    message bodies the sandbox would deliver for those changes (one per seller) and the change's time."""
+    import json
+    import uuid
+
+    from sandbox import clock
+    from sandbox import notifications as sandbox_notifications
+    from sandbox.models import SandboxOrder, SandboxSubscription
+
+    app = _sandbox_app()
+    vnow = clock.now()
+    changed_at = vnow - timedelta(seconds=5)
+    fleet = SandboxOrder.objects.filter(seller__selling_partner_id__startswith=SELLER_PREFIX)
+    fleet.update(unshipped_at=changed_at)
+    bodies = []
+    for order in fleet.select_related("seller"):
+        # The document needs only the subscription's seller, application, payload version and id.
+        subscription = SandboxSubscription(
+            seller=order.seller, application=app, payload_version="1.0", subscription_id=uuid.uuid4()
+        )
+        doc = sandbox_notifications.order_change_document(subscription, order, "UNSHIPPED", changed_at, vnow)
+        bodies.append(json.dumps(doc))
+    return bodies, changed_at
+
+
+def read_notifications(bodies: list[str]) -> float:
+    """Hand every message to the reader as sync_loop does; returns its CPU seconds (this process and its backend)."""
+    from amazon import sqs
+    from sync import order_changes
+
+    backend = backend_pid()
+    fields = _stat(backend)
+    pg_before = _own_ticks(fields) / TICK if fields else 0.0
+    before = own_cpu()
+    for body in bodies:
+        n = sqs.parse(body)
+        assert n is not None
+        order_changes.handle(n)
+    fields = _stat(backend)
+    return own_cpu() - before + (_own_ticks(fields) / TICK if fields else 0.0) - pg_before
+
+
+def _notified_done(changed_at: datetime) -> int:
+    from sync.models import Order
+
+    return Order.objects.filter(
+        store__selling_partner_id__startswith=SELLER_PREFIX, last_updated__gte=changed_at - timedelta(seconds=1)
+    ).count()
+
+
+def _quiet_polls() -> None:
+    """The syncs' next polls (one-off schedules ~3 minutes out: their orders kept coming) are put aside, so that only
+    the notifications load the changed orders and the meter sees only their tasks."""
+    from django_q.models import OrmQ, Schedule
+
+    Schedule.objects.filter(func="sync.tasks.sync_orders").delete()
+    OrmQ.objects.all().delete()
+    time.sleep(3.0)  # a poll already taken by a worker finishes
+
+
+def _notified_failures() -> int:
+    """Failed notified-order tasks (django-q2 saves every failure; these tasks' successes are not saved)."""
+    from django_q.models import Failure
+
+    return Failure.objects.filter(func="sync.tasks.load_notified_order").count()
+
+
 def run(quick: bool = False) -> bool:
     from django_q.models import Success
 
@@ -605,6 +686,9 @@ def run(quick: bool = False) -> bool:
     meter = Meter(cluster.pid, web.pid, postmaster_pid())
     done_at_start = done_at_end = 0
     used: dict[str, float] = {}
+    notified_used: dict[str, float] = {}
+    bodies: list[str] = []
+    changed_at, reader_cpu = timezone.now(), 0.0
     try:
         deadline = time.time() + 120
         while time.time() < deadline and _done(since) < warmup and cluster.poll() is None:
@@ -621,6 +705,19 @@ def run(quick: bool = False) -> bool:
                 break
         done_at_end = _done(since)
         used = meter.stop()
+        # Notified orders, through the same cluster once the syncs are done.
+        deadline = time.time() + cap
+        while time.time() < deadline and _done(since) < n:
+            time.sleep(1.0)
+        _quiet_polls()
+        bodies, changed_at = order_changes_now()
+        meter.start()
+        reader_cpu = read_notifications(bodies)
+        deadline = time.time() + 2 * cap  # the reader and the cluster share the cores while messages are read
+        while time.time() < deadline and _notified_done(changed_at) < len(bodies):
+            time.sleep(1.0)
+            meter.backends.sample()
+        notified_used = meter.stop()
     finally:
         stop_group(cluster)
         web.terminate()
@@ -638,6 +735,17 @@ def run(quick: bool = False) -> bool:
     per_machine = syncs / machine_cpu if machine_cpu else 0.0
     elapsed = used.get("wall", 0.0)
     syncs_ok = per_worker >= SYNCS_TARGET and failed == 0 and stored == finished
+    notified = _notified_done(changed_at)
+    notified_tasks = _notified_failures()
+    notified_cluster = notified_used.get("cluster", 0.0)
+    notified_machine = (
+        reader_cpu + notified_cluster + notified_used.get("pg cluster", 0.0) + notified_used.get("pg other", 0.0)
+    )
+    per_notified_ms = notified_machine / notified * 1000 if notified else 0.0
+    per_sync_ms = 1000 / per_machine if per_machine else 0.0
+    day_ms = CADENCE_POLLS_PER_DAY * per_sync_ms + CHANGES_PER_DAY * per_notified_ms
+    with_notifications = 2 * 86_400_000 / day_ms if day_ms else 0.0
+    notified_ok = notified == len(bodies) and notified_tasks == 0
 
     def ms(name: str) -> str:
         return f"{used.get(name, 0.0) / syncs * 1000:.1f}" if syncs else "?"
@@ -668,7 +776,17 @@ def run(quick: bool = False) -> bool:
          f"{per_worker * CADENCE_SECONDS:,.0f} / {per_machine * CADENCE_SECONDS:,.0f}", "", ""],
         ["stores one 2-core machine keeps at the 15-minute cadence (machine)",
          f"{2 * per_machine * CADENCE_SECONDS:,.0f}", "", ""],
-        ["result", "ok" if dispatch_ok and syncs_ok else "MISSED", "", ""],
+        ["notified orders: messages / updated in the portal / failed tasks",
+         f"{len(bodies):,} / {notified:,} / {notified_tasks}", "all updated, none failed",
+         "ok" if notified_ok else "MISSED"],
+        ["CPU ms per notified order: reader (+ its PostgreSQL) / qcluster / its PostgreSQL / PostgreSQL other",
+         f"{reader_cpu / max(notified, 1) * 1000:.1f} / {notified_cluster / max(notified, 1) * 1000:.1f} / "
+         f"{notified_used.get('pg cluster', 0.0) / max(notified, 1) * 1000:.1f} / "
+         f"{notified_used.get('pg other', 0.0) / max(notified, 1) * 1000:.1f}", "", ""],
+        ["machine CPU ms: per sync / per notified order", f"{per_sync_ms:.1f} / {per_notified_ms:.1f}", "", ""],
+        [f"stores one 2-core machine serves with notifications ({CADENCE_POLLS_PER_DAY} polls + "
+         f"{CHANGES_PER_DAY} notified changes a day each)", f"{with_notifications:,.0f}", "", ""],
+        ["result", "ok" if dispatch_ok and syncs_ok and notified_ok else "MISSED", "", ""],
     ]  # fmt: skip
     print(
         table(
@@ -677,4 +795,4 @@ def run(quick: bool = False) -> bool:
             rows,
         )
     )
-    return dispatch_ok and syncs_ok
+    return dispatch_ok and syncs_ok and notified_ok
