@@ -33,14 +33,18 @@ def start_gunicorn(
     threads: int,
     stderr: IO[bytes] | None = None,
     sandbox_base: str | None = None,
+    redirect_base: str | None = None,
 ) -> subprocess.Popen[bytes]:
     """gunicorn serving the portal and the sandbox on `port`; the portal calls the sandbox at `sandbox_base` (by
-    default this same server); its log lines go to `stderr` when given."""
+    default this same server); its log lines go to `stderr` when given. `redirect_base`: the portal's origin when
+    the sandbox runs apart, so that it registers the portal's callback URIs (sandbox.services.registered_uris)."""
     env = dict(
         os.environ,
         SANDBOX_BASE_URL=sandbox_base or f"http://127.0.0.1:{port}/sandbox",
         ALLOWED_HOSTS="127.0.0.1,localhost",
     )
+    if redirect_base:
+        env["SANDBOX_REDIRECT_BASES"] = redirect_base
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
          "-k", "gthread", "--threads", str(threads), "--timeout", "60", "--log-level", "warning"],
@@ -66,17 +70,25 @@ def start_portal_and_amazon(
     Served by the portal's own gthread workers, a callback's call to the sandbox can be accepted by a worker whose
     threads all wait on the sandbox, and queue there until the 20 s read timeout: a run on this machine lost 2 of 96
     code exchanges so."""
-    amazon_port = free_port()
-    amazon = start_gunicorn(amazon_port, 2, 8)
-    port = free_port()  # asked once the sandbox listens: never its port
+    amazon_port = port = free_port()
+    while port == amazon_port:
+        port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # Both register the portal's callback URIs: each process writes the sandbox's application rows from its settings.
+    amazon = start_gunicorn(amazon_port, 2, 8, redirect_base=base)
     try:
         portal = start_gunicorn(
-            port, workers, threads, stderr=stderr, sandbox_base=f"http://127.0.0.1:{amazon_port}/sandbox"
+            port,
+            workers,
+            threads,
+            stderr=stderr,
+            sandbox_base=f"http://127.0.0.1:{amazon_port}/sandbox",
+            redirect_base=base,
         )
     except RuntimeError:
         stop([amazon])
         raise
-    return [portal, amazon], f"http://127.0.0.1:{port}"
+    return [portal, amazon], base
 
 
 def stop(servers: list[subprocess.Popen[bytes]]) -> None:
