@@ -607,7 +607,10 @@ def read_notifications(bodies: list[str]) -> float:
     from amazon import sqs
     from sync import order_changes
 
+    # django-q2's ORM broker closes connections older than CONN_MAX_AGE before it enqueues (close_old_connections):
+    # the reader's backend would end mid-read and its CPU could not be read. Kept open, it is one process.
     backend = backend_pid()
+    connection.close_at = None
     fields = _stat(backend)
     pg_before = _own_ticks(fields) / TICK if fields else 0.0
     before = own_cpu()
@@ -616,7 +619,9 @@ def read_notifications(bodies: list[str]) -> float:
         assert n is not None
         order_changes.handle(n)
     fields = _stat(backend)
-    return own_cpu() - before + (_own_ticks(fields) / TICK if fields else 0.0) - pg_before
+    if fields is None or backend_pid() != backend:
+        raise RuntimeError("the reader's PostgreSQL backend changed while reading: its CPU is unknown")
+    return own_cpu() - before + _own_ticks(fields) / TICK - pg_before
 
 
 def _notified_done(changed_at: datetime) -> int:

@@ -33,7 +33,9 @@ def main(argv: list[str]) -> int:
     ]
     print(f"Machine: {common.machine()}")
     failed = False
-    for name in sections:
+    for i, name in enumerate(sections):
+        if i:
+            print(f"(database settled before {name} in {common.settle():.0f} s)")
         module = __import__(f"bench.{name}", fromlist=["run"])
         ok = module.run(quick=quick)
         failed = failed or not ok
