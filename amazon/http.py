@@ -119,17 +119,9 @@ def _refused_before_sending(e: requests.exceptions.ConnectionError) -> bool:
     """A refused TCP connect (not a timeout, not a dropped answer after the request was sent)."""
     if isinstance(e, requests.exceptions.ConnectTimeout):
         return False
-    todo: list[object] = [e]
-    seen: set[int] = set()
-    while todo:
-        item = todo.pop()
-        if id(item) in seen or not isinstance(item, BaseException):
-            continue
-        seen.add(id(item))
-        if isinstance(item, ConnectionRefusedError | urllib3.exceptions.NewConnectionError):
-            return True
-        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
-    return False
+    return any(
+        isinstance(item, ConnectionRefusedError | urllib3.exceptions.NewConnectionError) for item in _chain(e)
+    )
 
 
 def json_or_none(r: requests.Response) -> Any:
