@@ -60,7 +60,7 @@ CADENCE_SECONDS = 15 * 60
 CACHED_SHARE = 0.75  # 3 of 4 syncs of an hour reuse the grant's access token
 # A store with 20 orders a day, each notified three times (created as Pending, Unshipped, Shipped).
 CHANGES_PER_DAY = 60
-CADENCE_POLLS_PER_DAY = 86_400 // (15 * 60)  # the confirming poll at the longest pause
+CADENCE_POLLS_PER_DAY = 86_400 // CADENCE_SECONDS  # the confirming poll at the longest pause
 SELLER_PREFIX = "AFLT"
 MARKETPLACE = "ATVPDKIKX0DER"
 BATCH = 2000
@@ -148,6 +148,12 @@ def postmaster_pid() -> int | None:
 def own_cpu() -> float:
     t = os.times()
     return t.user + t.system
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds of PostgreSQL backend `pid` so far, or None once it has ended."""
+    fields = _stat(pid)
+    return _own_ticks(fields) / TICK if fields else None
 
 
 def backend_pid() -> int:
@@ -513,15 +519,12 @@ def dispatch_once(sync_ids: list[int], due: int, keep: bool = False) -> tuple[in
 
     _make_due(sync_ids, due)
     backend = backend_pid()
-    fields = _stat(backend)
-    pg_before = _own_ticks(fields) / TICK if fields else 0.0
+    pg_before = backend_cpu(backend) or 0.0
     cpu_before = own_cpu()
     t = time.perf_counter()
     count = orders.dispatch_due()
     wall = time.perf_counter() - t
-    cpu = own_cpu() - cpu_before
-    fields = _stat(backend)
-    cpu += (_own_ticks(fields) / TICK if fields else 0.0) - pg_before
+    cpu = own_cpu() - cpu_before + (backend_cpu(backend) or 0.0) - pg_before
     if keep:
         while orders.dispatch_due():  # a dispatcher with a batch limit leaves the rest for its next passes
             pass
@@ -611,17 +614,16 @@ def read_notifications(bodies: list[str]) -> float:
     # the reader's backend would end mid-read and its CPU could not be read. Kept open, it is one process.
     backend = backend_pid()
     connection.close_at = None
-    fields = _stat(backend)
-    pg_before = _own_ticks(fields) / TICK if fields else 0.0
+    pg_before = backend_cpu(backend) or 0.0
     before = own_cpu()
     for body in bodies:
         n = sqs.parse(body)
         assert n is not None
         order_changes.handle(n)
-    fields = _stat(backend)
-    if fields is None or backend_pid() != backend:
+    pg_after = backend_cpu(backend)
+    if pg_after is None or backend_pid() != backend:
         raise RuntimeError("the reader's PostgreSQL backend changed while reading: its CPU is unknown")
-    return own_cpu() - before + _own_ticks(fields) / TICK - pg_before
+    return own_cpu() - before + pg_after - pg_before
 
 
 def _notified_done(changed_at: datetime) -> int:
