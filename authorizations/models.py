@@ -245,6 +245,7 @@ ACTION_LABELS = {
     "store.created": _("Store created"),
     "store.updated": _("Store changed"),
     "store.archived": _("Store archived"),
+    "store.restored": _("Store restored"),
     "authorization.started": _("Authorization started"),
     "authorization.quarantined": _("Authorization waiting for a confirmation in another browser"),
     "authorization.declined": _("Authorization declined in another browser"),

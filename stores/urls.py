@@ -13,6 +13,8 @@ store_patterns = [
     path("<uuid:code>/edit/", views.store_edit, name="edit"),
     path("<uuid:code>/archive/", views.store_archive_confirm, name="archive_confirm"),
     path("<uuid:code>/archive/confirm/", views.store_archive, name="archive"),
+    path("<uuid:code>/restore/", views.store_restore_confirm, name="restore_confirm"),
+    path("<uuid:code>/restore/confirm/", views.store_restore, name="restore"),
 ]
 
 urlpatterns = [

@@ -177,3 +177,38 @@ def store_archive(request: HttpRequest, code: str) -> HttpResponse:
     actions.archive_store(request, store)
     messages.success(request, _("The store “%(name)s” was archived.") % {"name": store.nickname})
     return redirect("stores:list")
+
+
+def _restorable_store(request: HttpRequest, code: str) -> Store:
+    """An archived store of the user's tenant: 404 for outsiders, 403 below owner/admin (restoring re-opens a
+    store to every member, as adding a member does)."""
+    store, membership = get_store_for_user(request, code)
+    if not membership.can_manage_members:
+        raise PermissionDenied
+    return store
+
+
+@require_GET
+@login_required
+def store_restore_confirm(request: HttpRequest, code: str) -> HttpResponse:
+    store = _restorable_store(request, code)
+    if not store.is_archived:
+        return redirect("stores:detail", code=store.code)
+    return render(request, "stores/restore.html", {"store": store})
+
+
+@require_POST
+@login_required
+def store_restore(request: HttpRequest, code: str) -> HttpResponse:
+    store = _restorable_store(request, code)
+    try:
+        actions.restore_store(request, store)
+    except actions.RestoreError as exc:
+        messages.error(request, str(exc))
+        return redirect("stores:detail", code=store.code)
+    messages.success(
+        request,
+        _("The store “%(name)s” was restored. Authorize it again: the seller has to confirm at Amazon.")
+        % {"name": store.nickname},
+    )
+    return redirect("stores:detail", code=store.code)
