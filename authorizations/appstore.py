@@ -4,6 +4,15 @@ Amazon opens our login URI with amazon_callback_uri, amazon_state and selling_pa
 and picks or creates the store, we send the browser to amazon_callback_uri with redirect_uri, amazon_state and our
 own state; Amazon then calls our usual callback. amazon_callback_uri is checked against Amazon's Seller Central
 hosts (or the sandbox), so the login URI can never be used as an open redirect.
+
+The region. An SP-API authorization is regional (one refresh token per region, /work/shared/research/amazon-oauth.md
+§1.2), so the seller may only be offered stores and sites of one region. Amazon's "Selling Partner Appstore
+authorization workflow" has the seller "sign in to Seller Central and navigate to the Selling Partner Appstore" (step
+1), i.e. in one region, but the Login URI's parameters (amazon_callback_uri, amazon_state, selling_partner_id, and
+version=beta) name no region, and the callback it documents is on amazon.com, the Appstore's own host. So the region
+is known, in this order: from a country Seller Central callback host (region_of_callback); from the distributor's
+active stores already connected to this selling partner id, when they are all in one region (known_region); else the
+user chooses it, and the stores and sites offered follow the choice.
 """
 
 from __future__ import annotations
@@ -12,10 +21,13 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest
 
+from accounts.models import Tenant
 from amazon import marketplaces
 from authorizations.models import SPAPI_CAPABILITIES
+from stores.models import Store
 
 SESSION_KEY = "appstore_request"
 HOST_REGION = {m.seller_central_host: m.region for m in marketplaces.MARKETPLACES}
@@ -115,3 +127,37 @@ def confirm_redirect(req: AppstoreRequest, state: str, redirect_uri: str) -> str
         query["version"] = "beta"
     sep = "&" if urlsplit(req.amazon_callback_uri).query else "?"
     return f"{req.amazon_callback_uri}{sep}{urlencode(query)}"
+
+
+def known_region(req: AppstoreRequest, tenant: Tenant) -> str:
+    """The region the entry names (its callback host), else the one region of the tenant's active stores already
+    connected to this seller, else "" (the user chooses)."""
+    if req.region:
+        return req.region
+    regions = set(
+        Store.objects.active()
+        .filter(tenant=tenant, selling_partner_id=req.selling_partner_id)
+        .values_list("region", flat=True)
+    )
+    return regions.pop() if len(regions) == 1 else ""
+
+
+def chosen_region(req: AppstoreRequest, tenant: Tenant, choice: str) -> str:
+    """The region to offer: fixed by the callback host, else the user's valid choice, else known_region."""
+    if req.region:
+        return req.region
+    if choice in marketplaces.REGION_CODES:
+        return choice
+    return known_region(req, tenant)
+
+
+def offered_stores(req: AppstoreRequest, tenant: Tenant, region: str) -> list[Store]:
+    """The tenant's active stores of the region that are this seller's or not yet connected to any seller."""
+    if not region:
+        return []
+    return list(
+        Store.objects.active()
+        .filter(tenant=tenant, region=region)
+        .filter(Q(selling_partner_id=req.selling_partner_id) | Q(selling_partner_id=""))
+        .order_by("-selling_partner_id", "nickname")
+    )

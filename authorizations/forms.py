@@ -37,22 +37,21 @@ class AppstoreForm(forms.Form):
         choices = [(str(s.code), s.nickname) for s in stores] + [("new", _("Create a new store"))]
         self.fields["store"].choices = choices  # type: ignore[attr-defined]
         self.fields["store"].initial = choices[0][0]
-        # An entry from amazon.com names no region (region ""): every site is offered, the chosen ones decide it.
-        offered = marketplaces.sites_in_region(region) if region else list(marketplaces.MARKETPLACES)
+        # Only the region's sites: an SP-API authorization is regional (authorizations/appstore.py, "The region").
         self.fields["sites"].choices = [  # type: ignore[attr-defined]
-            (m.site, marketplaces.site_label(m.site)) for m in offered
+            (m.site, marketplaces.site_label(m.site)) for m in marketplaces.sites_in_region(region)
         ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("store") == "new":
-            sites = self.data.getlist("sites") if hasattr(self.data, "getlist") else self.data.get("sites", [])
-            known = [marketplaces.BY_SITE[s] for s in sites if s in marketplaces.BY_SITE]
-            region = self.region or (known[0].region if known else "")
+            sites = (
+                self.data.getlist("sites") if hasattr(self.data, "getlist") else self.data.get("sites", [])
+            )
             new = StoreCreateForm(
                 {
                     "nickname": self.data.get("nickname", ""),
-                    "region": region,
+                    "region": self.region,
                     "sites": sites,
                     "initial_order_date": self.data.get("initial_order_date", ""),
                 },

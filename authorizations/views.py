@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Membership
+from amazon import marketplaces
 from authorizations import appstore, flow, holding, lifecycle
 from authorizations.attempts import expire_stale
 from authorizations.forms import AppstoreForm, StartForm
@@ -419,25 +419,21 @@ def appstore_login(request: HttpRequest, capability: str) -> HttpResponse:
 
 
 def _appstore_context(
-    request: HttpRequest,
-) -> tuple[appstore.AppstoreRequest | None, Membership | None, list[Store]]:
+    request: HttpRequest, choice: str
+) -> tuple[appstore.AppstoreRequest | None, Membership | None, str, list[Store]]:
+    """The entry, the membership, the region offered ("" until known or chosen) and the stores offered in it."""
     req = appstore.from_session(request)
     membership = getattr(request, "membership", None)
     if req is None or membership is None:
-        return req, membership, []
-    stores = list(
-        Store.objects.active()
-        .filter(tenant=membership.tenant, **({"region": req.region} if req.region else {}))
-        .filter(Q(selling_partner_id=req.selling_partner_id) | Q(selling_partner_id=""))
-        .order_by("-selling_partner_id", "nickname")
-    )
-    return req, membership, stores
+        return req, membership, "", []
+    region = appstore.chosen_region(req, membership.tenant, choice)
+    return req, membership, region, appstore.offered_stores(req, membership.tenant, region)
 
 
-def _appstore_blocked(req: appstore.AppstoreRequest, membership: Membership) -> str:
+def _appstore_blocked(req: appstore.AppstoreRequest, membership: Membership, region: str) -> str:
     other = (
         Store.objects.active()
-        .filter(selling_partner_id=req.selling_partner_id, **({"region": req.region} if req.region else {}))
+        .filter(selling_partner_id=req.selling_partner_id, **({"region": region} if region else {}))
         .exclude(tenant=membership.tenant)
     )
     if other.exists():
@@ -449,44 +445,61 @@ def _appstore_blocked(req: appstore.AppstoreRequest, membership: Membership) -> 
     return ""
 
 
+def _appstore_page(
+    request: HttpRequest,
+    req: appstore.AppstoreRequest,
+    region: str,
+    form: AppstoreForm | None,
+    blocked: str,
+    status: int = 200,
+) -> HttpResponse:
+    ctx = {
+        "req": req,
+        "form": form,
+        "blocked": blocked,
+        "capability": Capability(req.capability),
+        "region": region,
+        "region_label": marketplaces.region_label(region) if region else "",
+        # Only an entry whose callback names no region lets the user choose (or change) it.
+        "regions": [] if req.region else marketplaces.REGIONS,
+    }
+    return render(request, "authorizations/appstore.html", ctx, status=status)
+
+
 @require_GET
 @login_required
 @never_cache
 def appstore_continue(request: HttpRequest) -> HttpResponse:
-    req, membership, stores = _appstore_context(request)
+    req, membership, region, stores = _appstore_context(request, request.GET.get("region", ""))
     if req is None:
         return render(
             request, "authorizations/callback_error.html", {"text": _("Start again from Amazon.")}, status=400
         )
     if membership is None:
         return redirect(f"{reverse('accounts:create_tenant')}")
-    form = AppstoreForm(stores=stores, tenant=membership.tenant, region=req.region)
-    ctx = {
-        "req": req,
-        "form": form,
-        "blocked": _appstore_blocked(req, membership),
-        "capability": Capability(req.capability),
-    }
-    return render(request, "authorizations/appstore.html", ctx)
+    blocked = _appstore_blocked(req, membership, region)
+    form = AppstoreForm(stores=stores, tenant=membership.tenant, region=region) if region else None
+    return _appstore_page(request, req, region, form, blocked)
 
 
 @require_POST
 @login_required
 def appstore_confirm(request: HttpRequest) -> HttpResponse:
-    req, membership, stores = _appstore_context(request)
+    req, membership, region, stores = _appstore_context(request, request.POST.get("region", ""))
     if req is None or membership is None:
         return render(
             request, "authorizations/callback_error.html", {"text": _("Start again from Amazon.")}, status=400
         )
-    blocked = _appstore_blocked(req, membership)
+    blocked = _appstore_blocked(req, membership, region)
     if blocked:
         if not membership.can_change:
             raise PermissionDenied
         return redirect("amazon:appstore_continue")
-    form = AppstoreForm(request.POST, stores=stores, tenant=membership.tenant, region=req.region)
+    if not region:
+        return redirect("amazon:appstore_continue")
+    form = AppstoreForm(request.POST, stores=stores, tenant=membership.tenant, region=region)
     if not form.is_valid():
-        ctx = {"req": req, "form": form, "blocked": "", "capability": Capability(req.capability)}
-        return render(request, "authorizations/appstore.html", ctx, status=400)
+        return _appstore_page(request, req, region, form, "", status=400)
     if form.cleaned_data["store"] == "new":
         store = create_store(request, membership, **form.cleaned_data["new_store"])
     else:
@@ -494,3 +507,21 @@ def appstore_confirm(request: HttpRequest) -> HttpResponse:
     attempt = flow.start_attempt(request, store, req.capability, appstore_request=req)
     request.session.pop(appstore.SESSION_KEY, None)
     return redirect(attempt.consent_url)
+
+
+@require_POST
+@login_required
+def appstore_cancel(request: HttpRequest) -> HttpResponse:
+    """Cancel on the Appstore entry: forget Amazon's request. Amazon issues the authorization code only after we
+    send the browser back to amazon_callback_uri (Selling Partner Appstore authorization workflow, steps 5 to 7),
+    so not going back declines: nothing is authorized at Amazon and nothing changes here."""
+    had = request.session.pop(appstore.SESSION_KEY, None) is not None
+    if had:
+        messages.info(
+            request,
+            _(
+                "Nothing was connected: Amazon received no authorization. To connect this seller account later, "
+                "start again from Amazon or authorize a store here."
+            ),
+        )
+    return redirect("stores:list" if getattr(request, "membership", None) else "stores:index")
