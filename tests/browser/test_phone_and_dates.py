@@ -4,7 +4,7 @@ hours are shown on the last day, and a successful authorization says what happen
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -80,15 +80,20 @@ def test_after_authorizing_dates_staleness_and_expiry_read_right(
     first_day = store.initial_order_date
     assert first_day is not None
     # What happens next, on the page that says the authorization succeeded.
+    # Every time carries its zone (docs/architecture.md, "Times"): a day is labelled with the store's zone at noon.
+    zone = datetime.combine(first_day, time(12), SYDNEY).tzname()
     expect(page.get_by_test_id("next-orders")).to_have_text(
-        f"Past orders from {first_day:%Y-%m-%d} are being loaded now; new orders appear within about 15 minutes."
+        f"Past orders from {first_day:%Y-%m-%d} {zone} are being loaded now; new orders appear within about 15 "
+        "minutes."
     )
     page.get_by_role("link", name="Go to the store page").click()
     # The store's own calendar: midnight in Sydney is the day before in UTC, and the page says the Sydney day.
     panel = page.get_by_test_id("order-loading")
     expect(panel).to_contain_text(f"Waiting to start from {first_day:%Y-%m-%d}")
     expect(page.get_by_test_id("store-time-zone")).to_contain_text("Australia/Sydney")
-    expect(page.locator("dl.facts dd").get_by_text(f"{first_day:%Y-%m-%d}", exact=True)).to_be_visible()
+    expect(
+        page.locator("dl.facts dd").get_by_text(f"{first_day:%Y-%m-%d} {zone}", exact=True)
+    ).to_be_visible()
     switch_language(page, "zh-hans")
     expect(panel).to_contain_text(f"{first_day.year}年{first_day.month}月{first_day.day}日")
     expect(page.locator("main")).not_to_contain_text(f"{first_day:%Y-%m-%d}")
