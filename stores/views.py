@@ -22,6 +22,7 @@ from stores.access import get_editable_store_for_user, get_store_for_user
 from stores.forms import StoreCreateForm, StoreEditForm
 from stores.models import CombinedStatus, Store
 from stores.paging import paginate
+from stores.templatetags.times import zone_label
 from sync import orders as sync_orders
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,11 @@ def _initial_date_note(store: Store, change: sync_orders.DateChangeResult) -> st
     tz = ZoneInfo(store.timezone or store.primary_site.timezone)
 
     def day(at: datetime | None) -> str:
-        return date_format(at.astimezone(tz), "SHORT_DATE_FORMAT") if at else ""
+        # Labelled with the store's zone, as every time the portal shows (docs/architecture.md, "Times").
+        if at is None:
+            return ""
+        local = at.astimezone(tz)
+        return f"{date_format(local, 'SHORT_DATE_FORMAT')} {zone_label(local)}"
 
     DateChange = sync_orders.DateChange
     if change.outcome == DateChange.BACKFILL:

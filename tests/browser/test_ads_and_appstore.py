@@ -45,6 +45,11 @@ def test_entry_from_the_appstore_creates_and_authorizes_a_store(page: Page, port
     page.get_by_role("button", name="Authorize Platform Order Loader from the Appstore").first.click()
     expect(page.get_by_role("heading", name="Connect your Amazon account")).to_be_visible()
     expect(page.locator("main")).to_contain_text(seller.selling_partner_id)
+    # Amazon's link names no region: the seller says which Seller Central they came from, then sees its sites only.
+    page.get_by_label("North America").check()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.get_by_test_id("appstore-region")).to_contain_text("North America")
+    expect(page.get_by_label("Germany (DE)")).to_have_count(0)
     page.get_by_label("Create a new store").check()
     page.fill("input[name=nickname]", "Appstore US")
     page.get_by_label("United States (US)").check()

@@ -92,7 +92,7 @@ def test_after_authorizing_dates_staleness_and_expiry_read_right(
     expect(panel).to_contain_text(f"Waiting to start from {first_day:%Y-%m-%d}")
     expect(page.get_by_test_id("store-time-zone")).to_contain_text("Australia/Sydney")
     expect(
-        page.locator("dl.facts dd").get_by_text(f"{first_day:%Y-%m-%d} {zone}", exact=True)
+        page.locator("dl.facts dd").get_by_text(f"{first_day:%Y-%m-%d} {zone}", exact=True).first
     ).to_be_visible()
     switch_language(page, "zh-hans")
     expect(panel).to_contain_text(f"{first_day.year}年{first_day.month}月{first_day.day}日")

@@ -103,7 +103,13 @@ class LabelledTimesTests(FlowTestCase):
         self.assertEqual(r.status_code, 200, url)
         page = Times()
         page.feed(r.content.decode())
-        loose = [m for text in page.loose for m in MOMENT.findall(text)]
+        # Outside <time> (a message written by a view), a time must still be followed by its zone.
+        loose = [
+            m.group()
+            for text in page.loose
+            for m in MOMENT.finditer(text)
+            if not re.match(rf" {ZONE}(?![\w+-])", text[m.end() :])
+        ]
         self.assertEqual(loose, [], f"{url}: times without a zone")
         pattern = ZH_LABELLED if zh else LABELLED
         for text in page.times:
@@ -130,6 +136,20 @@ class LabelledTimesTests(FlowTestCase):
                     LOS_ANGELES | {"UTC"} if "orders" in url and "authorizations" not in url else LOS_ANGELES
                 )
                 self.assertGreaterEqual(self.assert_every_time_labelled(url, zones), least)
+
+    def test_the_message_after_changing_the_initial_date_labels_its_days(self) -> None:
+        self.login(self.alice)
+        earlier = timezone.localdate() - timedelta(days=9)
+        r = self.client.post(
+            reverse("stores:edit", args=[self.store.code]),
+            {"nickname": self.store.nickname, "sites": self.store.sites, "initial_order_date": earlier},
+        )
+        self.assertEqual(r.status_code, 302)
+        notes = [str(m) for m in r.wsgi_request._messages]  # type: ignore[attr-defined]
+        self.assertTrue(any(MOMENT.search(n) for n in notes), notes)
+        for note in notes:
+            for m in MOMENT.finditer(note):
+                self.assertRegex(note[m.end() :], r"^ (PST|PDT)\b", note)
 
     def test_the_store_page_in_chinese_labels_its_times_too(self) -> None:
         self.login(self.alice)
