@@ -474,7 +474,7 @@ class AppstoreRedirectTests(OAuthTestCase):
         self.assertEqual(r["Location"], reverse("amazon:appstore_continue"))
         r = browser.post(
             reverse("amazon:appstore_confirm"),
-            {"store": str(self.store.code), "usual_environment": "on"},
+            {"region": "NA", "store": str(self.store.code), "usual_environment": "on"},
         )
         self.assertEqual(r.status_code, 302)
         self.assertTrue(r["Location"].startswith(f"{SANDBOX_BASE}/sellercentral/amazon.com/apps/authorize/confirm/"))
