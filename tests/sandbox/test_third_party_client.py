@@ -46,7 +46,11 @@ from tests.sandbox.helpers import CA, US, confirm_consent, listings_app, new_sel
 
 LWA_HOST = "api.amazon.com"
 SP_HOST = "sellingpartnerapi-na.amazon.com"
-REVOKED = "The request has an invalid grant parameter : refresh_token"
+# LWA's whole sentence (amzn/selling-partner-api-docs issue #2379).
+REVOKED = (
+    "The request has an invalid grant parameter : refresh_token. "
+    "User may have revoked or didn't grant the permission."
+)
 
 
 @dataclass
