@@ -58,6 +58,8 @@ MAX_NAME = 256  # Destination.name "maxLength": 256
 STATE_CONFLICT = ("StateConflict", "The resource specified conflicts with the current state.")
 DESTINATION_CONFLICT = ("Conflict", "The requested resource conflict with a resource in the server.")
 NOT_FOUND = ("NotFound", "The resource specified does not exist.")  # notifications.json, 404's description
+# deleteDestination of a destination with subscriptions (amzn/selling-partner-api-models issue #2113).
+DESTINATION_IN_USE = ("Unauthorized", "The requested action is forbidden.", "Destination has subscriptions")
 
 # Amazon's OrderStatus values (OrderChangeNotification.json Summary.OrderStatus enum) for the sandbox's statuses.
 ORDER_STATUS = {"PENDING": "Pending", "UNSHIPPED": "Unshipped", "SHIPPED": "Shipped", "CANCELLED": "Canceled"}
@@ -246,9 +248,10 @@ def delete_destination(
 ) -> HttpResponse:
     found = _destination(application, destination_id)
     if found.subscriptions.exists():
-        # The model documents 409 ("conflicts with the current state") and no cascade: the sandbox keeps a
-        # destination that subscriptions still deliver to.
-        raise _conflict(STATE_CONFLICT, "The destination has subscriptions; delete them first.")
+        # No cascade: a destination that subscriptions still deliver to is kept, and Amazon answers 403 (the
+        # model's "access to the resource is forbidden") with its own words, as quoted in
+        # amzn/selling-partner-api-models issue #2113.
+        return error_response(403, *DESTINATION_IN_USE)
     found.delete()
     return JsonResponse({})  # DeleteDestinationResponse: errors only
 

@@ -168,11 +168,17 @@ class DestinationTests(NotificationsTestCase):
         self.assertEqual(self.call("GET", DESTINATIONS, other).json()["payload"], [])
         self.assert_amazon_error(self.call("GET", f"{DESTINATIONS}/{destination_id}", other), 404, "NotFound")
 
-    def test_a_destination_with_subscriptions_is_not_deleted(self) -> None:
+    def test_a_destination_with_subscriptions_is_not_deleted_and_amazon_says_so_with_a_403(self) -> None:
         destination_id = self.destination_id()
         self.subscribe(destination_id=destination_id)
-        self.assert_amazon_error(
-            self.call("DELETE", f"{DESTINATIONS}/{destination_id}", self.grantless), 409, "StateConflict"
+        # Amazon's answer (amzn/selling-partner-api-models issue #2113): 403 Unauthorized, "The requested action is
+        # forbidden.", details "Destination has subscriptions"; the model's 403 is "access to the resource is
+        # forbidden".
+        refused = self.call("DELETE", f"{DESTINATIONS}/{destination_id}", self.grantless)
+        error = self.assert_amazon_error(refused, 403, "Unauthorized")
+        self.assertEqual(
+            (error["message"], error["details"]),
+            ("The requested action is forbidden.", "Destination has subscriptions"),
         )
         unused = self.create_destination(arn=ARN + "-2").json()["payload"]["destinationId"]
         deleted = self.call("DELETE", f"{DESTINATIONS}/{unused}", self.grantless)
