@@ -7,7 +7,7 @@ Operations (github:amzn/selling-partner-api-models models/notifications-api-mode
   (/destinations/{destinationId}), getSubscriptionById and deleteSubscriptionById
   (/subscriptions/{notificationType}/{subscriptionId}). Usage plan of each: rate 1, burst 5, per application.
 - With the seller's access token (sandbox.spapi.operation): createSubscription and getSubscription
-  (/subscriptions/{notificationType}); ORDER_CHANGE needs the seller's authorization ("Tutorial: Subscribe to the
+  (/subscriptions/{notificationType}) and getSubscriptions (/subscriptions?notificationTypes=…); ORDER_CHANGE needs the seller's authorization ("Tutorial: Subscribe to the
   ORDER_CHANGE notification"). Rate 1, burst 5, per seller and application.
 
 The sandbox plays SQS destinations and the ORDER_CHANGE type (payload version 1.0). Every destination's messages go
@@ -357,6 +357,53 @@ def get_subscription(request: HttpRequest, call: Call, notification_type: str) -
     if found is None:
         raise _not_found()
     return JsonResponse({"payload": subscription_json(found)})
+
+
+# getSubscriptions pageSize: "Minimum value is 30. Maximum value is 100. Default is 30."
+PAGE_SIZES = range(30, 101)
+
+
+def _page_size(request: HttpRequest) -> int:
+    raw = request.GET.get("pageSize")
+    if raw is None or raw == "":
+        return PAGE_SIZES.start
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size not in PAGE_SIZES:
+        raise BadRequest(f"Invalid pageSize {raw[:20]}: it must be between 30 and 100.")
+    return size
+
+
+@spapi.operation("notifications", "getSubscriptions")
+def get_subscriptions(request: HttpRequest, call: Call) -> HttpResponse:
+    """getSubscriptions, GET /notifications/v1/subscriptions (notifications.json): "all subscriptions for the
+    caller's party" of one notification type (notificationTypes: required, "Currently limited to a single
+    notification type per request"), across payload versions unless payloadVersion is given; pageSize 30 to 100
+    (default 30). Not grantless (Amazon's "Grantless operations" table lists only
+    the destination operations and getSubscriptionById / deleteSubscriptionById): the caller is the seller of the
+    access token, with the token's application. No subscription is an empty list."""
+    if request.method != "GET":
+        raise _method_not_allowed()
+    types = spapi._list_param(request, "notificationTypes")
+    if len(types) != 1:
+        raise BadRequest("notificationTypes is required and takes exactly one notification type.")
+    notification_type = types[0]
+    _check_type(notification_type)
+    size = _page_size(request)
+    rows = SandboxSubscription.objects.filter(
+        seller=call.seller, application=call.application, notification_type=notification_type
+    ).select_related("destination")
+    payload_version = request.GET.get("payloadVersion")
+    if payload_version:
+        rows = rows.filter(payload_version=payload_version)
+    if request.GET.get("nextToken"):
+        # A seller has one subscription per application, type and payload version, and the sandbox plays one
+        # payload version per type: every answer fits one page, so no nextToken is ever issued to come back with.
+        raise BadRequest("Invalid nextToken.")
+    page = rows.order_by("pk")[:size]
+    return JsonResponse({"payload": {"subscriptions": [subscription_json(s) for s in page]}})
 
 
 def _subscription(

@@ -30,6 +30,7 @@ MODEL = "notifications.json"
 DESTINATIONS = "/notifications/v1/destinations"
 SUBSCRIPTION = "/notifications/v1/subscriptions/{notificationType}"
 SUBSCRIPTION_BY_ID = "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}"
+SUBSCRIPTIONS = "/notifications/v1/subscriptions"
 BASE = "/sandbox/na/sp"
 ARN = "arn:aws:sqs:us-east-1:123456789012:portal-notifications"
 NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
@@ -249,6 +250,52 @@ class SubscriptionTests(NotificationsTestCase):
     def test_get_subscription_is_404_without_one(self) -> None:
         response = self.call("GET", "/notifications/v1/subscriptions/ORDER_CHANGE", self.seller_token)
         self.assert_amazon_error(response, 404, "NotFound")
+
+    def test_get_subscriptions_lists_the_sellers_subscriptions_of_one_type(self) -> None:
+        """getSubscriptions, GET /notifications/v1/subscriptions?notificationTypes=… (notifications.json): the caller's
+        subscriptions of the type, under {"payload": {"subscriptions": [...]}}. Not a grantless operation (Amazon's
+        "Grantless operations" table does not list it): the seller's access token."""
+        created = self.subscribe().json()["payload"]
+        listed = self.call("GET", f"{SUBSCRIPTIONS}?notificationTypes=ORDER_CHANGE", self.seller_token)
+        self.assertEqual(listed.status_code, 200, listed.content)
+        body = assert_matches_model(MODEL, SUBSCRIPTIONS, "GET", listed)
+        self.assertEqual(body, {"payload": {"subscriptions": [created]}})
+        self.assertEqual(listed["x-amzn-RateLimit-Limit"], "1")
+        same = self.call(
+            "GET",
+            f"{SUBSCRIPTIONS}?notificationTypes=ORDER_CHANGE&payloadVersion=1.0&pageSize=100",
+            self.seller_token,
+        )
+        self.assertEqual(same.json(), body)
+        other = self.token_for(new_seller("Unsubscribed Seller", marketplace_ids=[US]))
+        none = self.call("GET", f"{SUBSCRIPTIONS}?notificationTypes=ORDER_CHANGE", other)
+        self.assertEqual(
+            assert_matches_model(MODEL, SUBSCRIPTIONS, "GET", none), {"payload": {"subscriptions": []}}
+        )
+        self.assertEqual(
+            self.call("GET", f"{SUBSCRIPTIONS}?notificationTypes=ORDER_CHANGE", self.grantless).status_code,
+            403,
+        )
+
+    def test_get_subscriptions_refuses_what_the_model_does_not_allow(self) -> None:
+        """notificationTypes is required, "limited to a single notification type per request" (minItems 1,
+        maxItems 1); pageSize is 30 to 100 (notifications.json)."""
+        for query in (
+            "",
+            "?notificationTypes=ORDER_CHANGE,ANY_OFFER_CHANGED",
+            "?notificationTypes=ORDER_CHANGE&notificationTypes=ORDER_CHANGE",
+            "?notificationTypes=NO_SUCH_TYPE",
+            "?notificationTypes=ORDER_CHANGE&pageSize=29",
+            "?notificationTypes=ORDER_CHANGE&pageSize=101",
+            "?notificationTypes=ORDER_CHANGE&pageSize=many",
+            "?notificationTypes=ORDER_CHANGE&nextToken=not-a-token",
+        ):
+            with self.subTest(query=query):
+                api.advance_clock(1)  # a token back in the bucket (rate 1, burst 5)
+                response = self.call("GET", SUBSCRIPTIONS + query, self.seller_token)
+                self.assertEqual(response.status_code, 400, response.content)
+                body = assert_matches_model(MODEL, SUBSCRIPTIONS, "GET", response)
+                self.assertEqual(body["errors"][0]["code"], "InvalidInput")
 
     def test_by_id_the_subscription_is_read_and_deleted_grantless(self) -> None:
         created = self.subscribe().json()["payload"]
