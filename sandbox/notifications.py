@@ -6,6 +6,7 @@ Operations (github:amzn/selling-partner-api-models models/notifications-api-mode
   createDestination and getDestinations (/notifications/v1/destinations), getDestination and deleteDestination
   (/destinations/{destinationId}), getSubscriptionById and deleteSubscriptionById
   (/subscriptions/{notificationType}/{subscriptionId}). Usage plan of each: rate 1, burst 5, per application.
+  deleteSubscriptionById also takes the seller's own access token, as Amazon does (see its handler).
 - With the seller's access token (sandbox.spapi.operation): createSubscription and getSubscription
   (/subscriptions/{notificationType}) and getSubscriptions (/subscriptions?notificationTypes=…); ORDER_CHANGE needs the seller's authorization ("Tutorial: Subscribe to the
   ORDER_CHANGE notification"). Rate 1, burst 5, per seller and application.
@@ -40,6 +41,7 @@ from sandbox.models import (
     SandboxApplication,
     SandboxDestination,
     SandboxOrder,
+    SandboxSeller,
     SandboxSubscription,
 )
 from sandbox.spapi import BadRequest, Call, error_response
@@ -98,12 +100,24 @@ def _with_rate_header(response: HttpResponse, name: str) -> HttpResponse:
 Grantless = Callable[..., HttpResponse]
 
 
-def grantless_operation(name: str) -> Callable[[Grantless], Grantless]:
+def _seller_call(token: str, region: str, at: datetime) -> SandboxAppAuthorization | None:
+    """The seller authorization an SP-API access token of this region stands for, or None."""
+    try:
+        auth = services.check_access_token(token, at)
+    except services.AccessDenied:
+        return None
+    if auth.application.kind != SandboxApplication.Kind.SP or auth.seller.region != region:
+        return None
+    return auth
+
+
+def grantless_operation(name: str, seller_token_too: bool = False) -> Callable[[Grantless], Grantless]:
     """Faults, the grantless token (scope sellingpartnerapi::notifications) and the application's rate limit.
 
     A seller's access token is refused here (grantless operations take a client_credentials token; "Grantless
     operations", SP-API developer guide), and a grantless token is refused by the seller operations
-    (check_access_token never finds it)."""
+    (check_access_token never finds it). Except with `seller_token_too`: the handler then also takes a seller's
+    access token, gets its seller as `seller` (None for a grantless token) and that seller's rate limit."""
 
     def decorate(handler: Grantless) -> Grantless:
         @csrf_exempt
@@ -118,14 +132,25 @@ def grantless_operation(name: str) -> Callable[[Grantless], Grantless]:
             token = request.headers.get("x-amz-access-token", "")
             if not token:
                 return error_response(403, "Unauthorized", spapi.ACCESS_DENIED, spapi.MISSING_TOKEN)
+            seller: SandboxSeller | None = None
             try:
                 application = services.check_grantless_token(token, services.NOTIFICATIONS_SCOPE, at)
             except services.AccessDenied as denied:
-                return error_response(403, "Unauthorized", spapi.ACCESS_DENIED, denied.details)
-            if not ratelimit.take_grantless(application, name, at):
+                auth = _seller_call(token, region, at) if seller_token_too else None
+                if auth is None:
+                    return error_response(403, "Unauthorized", spapi.ACCESS_DENIED, denied.details)
+                application, seller = auth.application, auth.seller
+            taken = (
+                ratelimit.take(seller, application, name, at)
+                if seller is not None
+                else ratelimit.take_grantless(application, name, at)
+            )
+            if not taken:
                 return error_response(
                     429, "QuotaExceeded", "You exceeded your quota for the requested resource."
                 )
+            if seller_token_too:
+                kwargs["seller"] = seller
             try:
                 response = handler(request, application, at, *args, **kwargs)
             except BadRequest as bad:
@@ -407,20 +432,22 @@ def get_subscriptions(request: HttpRequest, call: Call) -> HttpResponse:
 
 
 def _subscription(
-    application: SandboxApplication, notification_type: str, subscription_id: str
+    application: SandboxApplication,
+    notification_type: str,
+    subscription_id: str,
+    seller: SandboxSeller | None = None,
 ) -> SandboxSubscription:
     _check_type(notification_type)
     try:
         key = uuid.UUID(subscription_id)
     except ValueError:
         raise _not_found() from None
-    found = (
-        SandboxSubscription.objects.filter(
-            application=application, notification_type=notification_type, subscription_id=key
-        )
-        .select_related("destination")
-        .first()
+    rows = SandboxSubscription.objects.filter(
+        application=application, notification_type=notification_type, subscription_id=key
     )
+    if seller is not None:
+        rows = rows.filter(seller=seller)  # a seller's token reaches that seller's subscriptions only
+    found = rows.select_related("destination").first()
     if found is None:
         raise _not_found()
     return found
@@ -448,17 +475,22 @@ def get_subscription_by_id(
     )
 
 
-@grantless_operation("deleteSubscriptionById")
+@grantless_operation("deleteSubscriptionById", seller_token_too=True)
 def delete_subscription_by_id(
     request: HttpRequest,
     application: SandboxApplication,
     at: datetime,
     notification_type: str,
     subscription_id: str,
+    seller: SandboxSeller | None = None,
 ) -> HttpResponse:
     """ "The subscription identifier can be for any subscription associated with your application. After you
-    successfully call this operation, notifications will stop being sent" (notifications.json)."""
-    _subscription(application, notification_type, subscription_id).delete()
+    successfully call this operation, notifications will stop being sent" (notifications.json).
+
+    Grantless per the model, and Amazon takes the seller's own access token too: python-amazon-sp-api sends it
+    (Notifications.delete_notification_subscription) and its maintainer confirmed the call works at Amazon
+    (github:saleweaver/python-amazon-sp-api issue #373). With a seller's token, only that seller's subscriptions."""
+    _subscription(application, notification_type, subscription_id, seller).delete()
     return JsonResponse({})  # DeleteSubscriptionByIdResponse: errors only
 
 

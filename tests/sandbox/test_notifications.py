@@ -297,6 +297,18 @@ class SubscriptionTests(NotificationsTestCase):
                 body = assert_matches_model(MODEL, SUBSCRIPTIONS, "GET", response)
                 self.assertEqual(body["errors"][0]["code"], "InvalidInput")
 
+    def test_a_seller_token_deletes_that_sellers_subscription_by_id_and_no_other(self) -> None:
+        """Grantless per the model, and Amazon takes the seller's own token too (python-amazon-sp-api sends it;
+        github:saleweaver/python-amazon-sp-api issue #373)."""
+        created = self.subscribe().json()["payload"]
+        path = f"/notifications/v1/subscriptions/ORDER_CHANGE/{created['subscriptionId']}"
+        other = self.token_for(new_seller("Other Seller", marketplace_ids=[US]))
+        self.assert_amazon_error(self.call("DELETE", path, other), 404, "NotFound")
+        self.assertEqual(self.call("DELETE", path, "Atza|forged").status_code, 403)
+        deleted = self.call("DELETE", path, self.seller_token)
+        self.assertEqual((deleted.status_code, deleted.json()), (200, {}))
+        self.assertFalse(SandboxSubscription.objects.exists())
+
     def test_by_id_the_subscription_is_read_and_deleted_grantless(self) -> None:
         created = self.subscribe().json()["payload"]
         path = f"/notifications/v1/subscriptions/ORDER_CHANGE/{created['subscriptionId']}"
