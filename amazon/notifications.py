@@ -145,7 +145,11 @@ def get_destinations(sp_api_base: str, grantless_token: str) -> list[Destination
 
 
 def delete_destination(sp_api_base: str, grantless_token: str, destination_id: str) -> None:
-    """deleteDestination, DELETE /notifications/v1/destinations/{destinationId} (grantless)."""
+    """deleteDestination, DELETE /notifications/v1/destinations/{destinationId} (grantless).
+
+    A destination that subscriptions still deliver to is not deleted: Amazon answers 403 Unauthorized, "The
+    requested action is forbidden.", details "Destination has subscriptions" (selling-partner-api-models issue
+    #2113), so kind "unauthorized" here; delete its subscriptions first (`delete_subscription_by_id`)."""
     _call(
         "DELETE",
         f"{sp_api_base}/notifications/v1/destinations/{quote(destination_id, safe='')}",

@@ -36,6 +36,7 @@ def disable(request: HttpRequest | None, auth: Authorization) -> None:
         transitions.change(
             a, AuthStatus.DISABLED, action="authorization.disabled", outcome="disabled", request=request
         )
+        hooks.ended(a)
 
 
 def enable(request: HttpRequest | None, auth: Authorization) -> None:
@@ -46,7 +47,9 @@ def enable(request: HttpRequest | None, auth: Authorization) -> None:
         transitions.change(
             a, AuthStatus.AUTHORIZED, action="authorization.enabled", outcome="authorized", request=request
         )
-        transaction.on_commit(lambda: hooks.authorized(Authorization.objects.select_related("store").get(pk=a.pk)))
+        transaction.on_commit(
+            lambda: hooks.authorized(Authorization.objects.select_related("store").get(pk=a.pk))
+        )
 
 
 def revoke(request: HttpRequest | None, auth: Authorization) -> None:
@@ -55,6 +58,7 @@ def revoke(request: HttpRequest | None, auth: Authorization) -> None:
         a = transitions.locked(auth.pk)
         if not a.has_token and a.status == AuthStatus.NOT_AUTHORIZED:
             raise LifecycleError("nothing to revoke")
+        hooks.ended(a)  # before the store lets go of its seller id below
         a.set_refresh_token("")
         still_connected = (
             Authorization.objects.filter(store=store, capability__in=SPAPI_CAPABILITIES)
@@ -84,9 +88,12 @@ def revoke(request: HttpRequest | None, auth: Authorization) -> None:
 
 def disable_all_for_archive(store: Store) -> None:
     """An archived store keeps its history, but nothing of it is authorized or runs any more."""
-    for a in Authorization.objects.select_for_update(of=("self",)).select_related("store").filter(store=store):
+    for a in (
+        Authorization.objects.select_for_update(of=("self",)).select_related("store").filter(store=store)
+    ):
         if a.status in (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION, AuthStatus.PENDING):
             transitions.change(a, AuthStatus.DISABLED)
+            hooks.ended(a)
     status.recompute(store)
 
 
@@ -136,4 +143,5 @@ def _needs_reauthorization(pk: int, error: str, outcome: str, request: HttpReque
             request=request,
             now=now,
         )
+        hooks.ended(a)
     return True

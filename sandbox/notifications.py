@@ -6,8 +6,9 @@ Operations (github:amzn/selling-partner-api-models models/notifications-api-mode
   createDestination and getDestinations (/notifications/v1/destinations), getDestination and deleteDestination
   (/destinations/{destinationId}), getSubscriptionById and deleteSubscriptionById
   (/subscriptions/{notificationType}/{subscriptionId}). Usage plan of each: rate 1, burst 5, per application.
+  deleteSubscriptionById also takes the seller's own access token, as Amazon does (see its handler).
 - With the seller's access token (sandbox.spapi.operation): createSubscription and getSubscription
-  (/subscriptions/{notificationType}); ORDER_CHANGE needs the seller's authorization ("Tutorial: Subscribe to the
+  (/subscriptions/{notificationType}) and getSubscriptions (/subscriptions?notificationTypes=…); ORDER_CHANGE needs the seller's authorization ("Tutorial: Subscribe to the
   ORDER_CHANGE notification"). Rate 1, burst 5, per seller and application.
 
 The sandbox plays SQS destinations and the ORDER_CHANGE type (payload version 1.0). Every destination's messages go
@@ -40,6 +41,7 @@ from sandbox.models import (
     SandboxApplication,
     SandboxDestination,
     SandboxOrder,
+    SandboxSeller,
     SandboxSubscription,
 )
 from sandbox.spapi import BadRequest, Call, error_response
@@ -58,6 +60,8 @@ MAX_NAME = 256  # Destination.name "maxLength": 256
 STATE_CONFLICT = ("StateConflict", "The resource specified conflicts with the current state.")
 DESTINATION_CONFLICT = ("Conflict", "The requested resource conflict with a resource in the server.")
 NOT_FOUND = ("NotFound", "The resource specified does not exist.")  # notifications.json, 404's description
+# deleteDestination of a destination with subscriptions (amzn/selling-partner-api-models issue #2113).
+DESTINATION_IN_USE = ("Unauthorized", "The requested action is forbidden.", "Destination has subscriptions")
 
 # Amazon's OrderStatus values (OrderChangeNotification.json Summary.OrderStatus enum) for the sandbox's statuses.
 ORDER_STATUS = {"PENDING": "Pending", "UNSHIPPED": "Unshipped", "SHIPPED": "Shipped", "CANCELLED": "Canceled"}
@@ -96,12 +100,24 @@ def _with_rate_header(response: HttpResponse, name: str) -> HttpResponse:
 Grantless = Callable[..., HttpResponse]
 
 
-def grantless_operation(name: str) -> Callable[[Grantless], Grantless]:
+def _seller_call(token: str, region: str, at: datetime) -> SandboxAppAuthorization | None:
+    """The seller authorization an SP-API access token of this region stands for, or None."""
+    try:
+        auth = services.check_access_token(token, at)
+    except services.AccessDenied:
+        return None
+    if auth.application.kind != SandboxApplication.Kind.SP or auth.seller.region != region:
+        return None
+    return auth
+
+
+def grantless_operation(name: str, seller_token_too: bool = False) -> Callable[[Grantless], Grantless]:
     """Faults, the grantless token (scope sellingpartnerapi::notifications) and the application's rate limit.
 
     A seller's access token is refused here (grantless operations take a client_credentials token; "Grantless
     operations", SP-API developer guide), and a grantless token is refused by the seller operations
-    (check_access_token never finds it)."""
+    (check_access_token never finds it). Except with `seller_token_too`: the handler then also takes a seller's
+    access token, gets its seller as `seller` (None for a grantless token) and that seller's rate limit."""
 
     def decorate(handler: Grantless) -> Grantless:
         @csrf_exempt
@@ -116,14 +132,25 @@ def grantless_operation(name: str) -> Callable[[Grantless], Grantless]:
             token = request.headers.get("x-amz-access-token", "")
             if not token:
                 return error_response(403, "Unauthorized", spapi.ACCESS_DENIED, spapi.MISSING_TOKEN)
+            seller: SandboxSeller | None = None
             try:
                 application = services.check_grantless_token(token, services.NOTIFICATIONS_SCOPE, at)
             except services.AccessDenied as denied:
-                return error_response(403, "Unauthorized", spapi.ACCESS_DENIED, denied.details)
-            if not ratelimit.take_grantless(application, name, at):
+                auth = _seller_call(token, region, at) if seller_token_too else None
+                if auth is None:
+                    return error_response(403, "Unauthorized", spapi.ACCESS_DENIED, denied.details)
+                application, seller = auth.application, auth.seller
+            taken = (
+                ratelimit.take(seller, application, name, at)
+                if seller is not None
+                else ratelimit.take_grantless(application, name, at)
+            )
+            if not taken:
                 return error_response(
                     429, "QuotaExceeded", "You exceeded your quota for the requested resource."
                 )
+            if seller_token_too:
+                kwargs["seller"] = seller
             try:
                 response = handler(request, application, at, *args, **kwargs)
             except BadRequest as bad:
@@ -246,9 +273,10 @@ def delete_destination(
 ) -> HttpResponse:
     found = _destination(application, destination_id)
     if found.subscriptions.exists():
-        # The model documents 409 ("conflicts with the current state") and no cascade: the sandbox keeps a
-        # destination that subscriptions still deliver to.
-        raise _conflict(STATE_CONFLICT, "The destination has subscriptions; delete them first.")
+        # No cascade: a destination that subscriptions still deliver to is kept, and Amazon answers 403 (the
+        # model's "access to the resource is forbidden") with its own words, as quoted in
+        # amzn/selling-partner-api-models issue #2113.
+        return error_response(403, *DESTINATION_IN_USE)
     found.delete()
     return JsonResponse({})  # DeleteDestinationResponse: errors only
 
@@ -356,21 +384,70 @@ def get_subscription(request: HttpRequest, call: Call, notification_type: str) -
     return JsonResponse({"payload": subscription_json(found)})
 
 
+# getSubscriptions pageSize: "Minimum value is 30. Maximum value is 100. Default is 30."
+PAGE_SIZES = range(30, 101)
+
+
+def _page_size(request: HttpRequest) -> int:
+    raw = request.GET.get("pageSize")
+    if raw is None or raw == "":
+        return PAGE_SIZES.start
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size not in PAGE_SIZES:
+        raise BadRequest(f"Invalid pageSize {raw[:20]}: it must be between 30 and 100.")
+    return size
+
+
+@spapi.operation("notifications", "getSubscriptions")
+def get_subscriptions(request: HttpRequest, call: Call) -> HttpResponse:
+    """getSubscriptions, GET /notifications/v1/subscriptions (notifications.json): "all subscriptions for the
+    caller's party" of one notification type (notificationTypes: required, "Currently limited to a single
+    notification type per request"), across payload versions unless payloadVersion is given; pageSize 30 to 100
+    (default 30). Not grantless (Amazon's "Grantless operations" table lists only
+    the destination operations and getSubscriptionById / deleteSubscriptionById): the caller is the seller of the
+    access token, with the token's application. No subscription is an empty list."""
+    if request.method != "GET":
+        raise _method_not_allowed()
+    types = spapi._list_param(request, "notificationTypes")
+    if len(types) != 1:
+        raise BadRequest("notificationTypes is required and takes exactly one notification type.")
+    notification_type = types[0]
+    _check_type(notification_type)
+    size = _page_size(request)
+    rows = SandboxSubscription.objects.filter(
+        seller=call.seller, application=call.application, notification_type=notification_type
+    ).select_related("destination")
+    payload_version = request.GET.get("payloadVersion")
+    if payload_version:
+        rows = rows.filter(payload_version=payload_version)
+    if request.GET.get("nextToken"):
+        # A seller has one subscription per application, type and payload version, and the sandbox plays one
+        # payload version per type: every answer fits one page, so no nextToken is ever issued to come back with.
+        raise BadRequest("Invalid nextToken.")
+    page = rows.order_by("pk")[:size]
+    return JsonResponse({"payload": {"subscriptions": [subscription_json(s) for s in page]}})
+
+
 def _subscription(
-    application: SandboxApplication, notification_type: str, subscription_id: str
+    application: SandboxApplication,
+    notification_type: str,
+    subscription_id: str,
+    seller: SandboxSeller | None = None,
 ) -> SandboxSubscription:
     _check_type(notification_type)
     try:
         key = uuid.UUID(subscription_id)
     except ValueError:
         raise _not_found() from None
-    found = (
-        SandboxSubscription.objects.filter(
-            application=application, notification_type=notification_type, subscription_id=key
-        )
-        .select_related("destination")
-        .first()
+    rows = SandboxSubscription.objects.filter(
+        application=application, notification_type=notification_type, subscription_id=key
     )
+    if seller is not None:
+        rows = rows.filter(seller=seller)  # a seller's token reaches that seller's subscriptions only
+    found = rows.select_related("destination").first()
     if found is None:
         raise _not_found()
     return found
@@ -398,17 +475,22 @@ def get_subscription_by_id(
     )
 
 
-@grantless_operation("deleteSubscriptionById")
+@grantless_operation("deleteSubscriptionById", seller_token_too=True)
 def delete_subscription_by_id(
     request: HttpRequest,
     application: SandboxApplication,
     at: datetime,
     notification_type: str,
     subscription_id: str,
+    seller: SandboxSeller | None = None,
 ) -> HttpResponse:
     """ "The subscription identifier can be for any subscription associated with your application. After you
-    successfully call this operation, notifications will stop being sent" (notifications.json)."""
-    _subscription(application, notification_type, subscription_id).delete()
+    successfully call this operation, notifications will stop being sent" (notifications.json).
+
+    Grantless per the model, and Amazon takes the seller's own access token too: python-amazon-sp-api sends it
+    (Notifications.delete_notification_subscription) and its maintainer confirmed the call works at Amazon
+    (github:saleweaver/python-amazon-sp-api issue #373). With a seller's token, only that seller's subscriptions."""
+    _subscription(application, notification_type, subscription_id, seller).delete()
     return JsonResponse({})  # DeleteSubscriptionByIdResponse: errors only
 
 

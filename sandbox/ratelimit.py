@@ -36,11 +36,12 @@ PLANS: dict[str, UsagePlan] = {
     # application_2023-11-30.json, rotateApplicationClientSecret: "Rate 0.0167, Burst 1" (a grantless operation,
     # one bucket per application: sandbox/applications.py keeps it).
     "rotateApplicationClientSecret": UsagePlan(0.0167, 1),
-    # notifications.json: every Notifications API operation is "Rate 1, Burst 5". createSubscription and
-    # getSubscription are per seller (their access token is the seller's); the grantless ones are per application
-    # (take_grantless).
+    # notifications.json: every Notifications API operation is "Rate 1, Burst 5". createSubscription,
+    # getSubscription and getSubscriptions are per seller (their access token is the seller's); the grantless ones
+    # are per application (take_grantless).
     "createSubscription": UsagePlan(1.0, 5),
     "getSubscription": UsagePlan(1.0, 5),
+    "getSubscriptions": UsagePlan(1.0, 5),
     "getSubscriptionById": UsagePlan(1.0, 5),
     "deleteSubscriptionById": UsagePlan(1.0, 5),
     "createDestination": UsagePlan(1.0, 5),

@@ -320,9 +320,14 @@ def _issue_access_token(auth: SandboxAppAuthorization, at: datetime) -> str:
 
 
 # LWA's own wording, as sellers and developers see it (amzn/selling-partner-api-models issues #1099 for a spent or
-# mismatched code and #921 for a revoked or expired refresh token).
+# mismatched code; amzn/selling-partner-api-docs #2379 and #2723 for a revoked or lapsed refresh token, the whole
+# sentence: {"error_description":"The request has an invalid grant parameter : refresh_token. User may have revoked
+# or didn't grant the permission.","error":"invalid_grant"}).
 INVALID_CODE = "The request has an invalid grant parameter : code"
-INVALID_REFRESH = "The request has an invalid grant parameter : refresh_token"
+INVALID_REFRESH = (
+    "The request has an invalid grant parameter : refresh_token. "
+    "User may have revoked or didn't grant the permission."
+)
 
 
 def exchange_code(application: SandboxApplication, code: str, redirect_uri: str, at: datetime) -> Tokens:

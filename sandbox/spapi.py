@@ -388,6 +388,27 @@ def _check_resent(request: HttpRequest, call: Call, query: dict[str, Any]) -> No
         )
 
 
+# The model's Pagination: "The token will expire after 24 hours." (orders_2026-01-01.json); each token from the
+# moment its page was sent.
+TOKEN_LIFETIME = timedelta(hours=24)
+# How Amazon words a searchOrders input it does not take, paginationToken included: 400, code InvalidInput
+# (github:amzn/selling-partner-api-models issue #5144).
+INVALID_INPUT = "The input you have submitted is not valid. Please check your input and try again."
+
+
+def _check_expiry(data: dict[str, Any], now: datetime) -> None:
+    try:
+        issued = datetime.fromisoformat(data["issued"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadRequest("Invalid paginationToken.") from exc
+    if timezone.is_naive(issued):
+        raise BadRequest("Invalid paginationToken.")
+    if now - issued > TOKEN_LIFETIME:
+        expired = BadRequest(INVALID_INPUT)
+        expired.details = "The paginationToken expired: a token is valid for 24 hours."  # type: ignore[attr-defined]
+        raise expired
+
+
 def _pinned(
     request: HttpRequest, call: Call, token: str
 ) -> tuple[dict[str, Any], tuple[datetime, str], datetime]:
@@ -406,6 +427,7 @@ def _pinned(
         raise BadRequest("Invalid paginationToken.") from exc
     if timezone.is_naive(at) or timezone.is_naive(key):
         raise BadRequest("Invalid paginationToken.")
+    _check_expiry(data, call.at)
     _check_resent(request, call, data["query"])
     return data["query"], (key, data["after"][1]), at
 
@@ -437,6 +459,7 @@ def search_orders(request: HttpRequest, call: Call) -> HttpResponse:
                     "seller": call.seller.selling_partner_id,
                     "query": query,
                     "at": at.isoformat(),
+                    "issued": call.at.isoformat(),
                     "after": [key.isoformat(), last.order_id],
                 }
             )

@@ -79,6 +79,11 @@ urlpatterns = [
         name="notifications_destination",
     ),
     path(
+        "<region:region>/sp/notifications/v1/subscriptions",
+        sp(notifications.get_subscriptions),
+        name="notifications_subscriptions_list",
+    ),
+    path(
         "<region:region>/sp/notifications/v1/subscriptions/<str:notification_type>",
         sp(notifications.subscriptions),
         name="notifications_subscriptions",

@@ -13,3 +13,5 @@ class SyncConfig(AppConfig):
         from sync import tasks
 
         hooks.on_authorized(tasks.start_authorized_work)
+        # ...and to "it stopped being authorized", to delete a subscription no live authorization uses.
+        hooks.on_ended(tasks.end_authorized_work)

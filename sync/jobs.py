@@ -73,6 +73,17 @@ def enqueue_order_change_subscription(store_id: int) -> None:
     transaction.on_commit(send)
 
 
+def enqueue_order_change_unsubscription(seller_id: str, region: str) -> None:
+    """Delete the seller's ORDER_CHANGE subscription if no live order loading is left (sync/order_changes.py)."""
+
+    def send() -> None:
+        async_task(
+            "sync.tasks.unsubscribe_order_changes", seller_id, region, group=f"order-change-end-{region}"
+        )
+
+    transaction.on_commit(send)
+
+
 def enqueue_notified_order(store_id: int, order_id: str) -> None:
     """Load one order an ORDER_CHANGE notification named (sync/order_changes.py)."""
 

@@ -108,6 +108,9 @@ class OrderChangeSubscription(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("On")
         FAILED = "failed", _("Not available")
+        # Deleted at Amazon (deleteSubscriptionById) when the seller's last live order-loading authorization in the
+        # region ended: the next authorization subscribes again (sync/order_changes.py `unsubscribe`).
+        ENDED = "ended", _("Off")
 
     selling_partner_id = models.CharField(max_length=64)
     region = models.CharField(max_length=2)

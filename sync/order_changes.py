@@ -54,16 +54,22 @@ def _refused(e: credentials.VerificationError) -> Exception:
 # --- subscribing ---------------------------------------------------------------------------------------------
 
 
+def _grantless_token() -> str:
+    """An access token of our orders application for the grantless Notifications operations (client_credentials,
+    scope sellingpartnerapi::notifications; notifications.json and Amazon's "Grantless operations")."""
+    return app_secrets.with_secrets(
+        Capability.ORDERS,
+        lambda c: lwa.grantless(endpoints.spapi_token(), c, notifications.NOTIFICATIONS_SCOPE),
+    ).access_token
+
+
 def destination(region: str) -> str:
     """Our queue's destination id in `region`, created the first time (a 409 means it exists: it is looked up)."""
     row = NotificationDestination.objects.filter(region=region).first()
     if row is not None:
         return row.destination_id
     arn = sqs.queue_arn(settings.AMAZON_NOTIFICATIONS_QUEUE_URL)
-    token = app_secrets.with_secrets(
-        Capability.ORDERS,
-        lambda c: lwa.grantless(endpoints.spapi_token(), c, notifications.NOTIFICATIONS_SCOPE),
-    ).access_token
+    token = _grantless_token()
     base = endpoints.for_region(region).sp_api
     try:
         made = notifications.create_destination(base, token, f"{settings.PLATFORM_NAME} orders", arn)
@@ -101,7 +107,13 @@ def subscribe(store_id: int) -> str:
     except (AmazonError, sqs.QueueError, Refused) as e:
         detail = str(getattr(e, "message", "") or e)[:300]
         log.warning("ORDER_CHANGE subscription of seller %s (%s) failed: %s", seller, region, detail)
-        _record(seller, region, OrderChangeSubscription.Status.FAILED, verified=_verified(auth, seller), detail=detail)
+        _record(
+            seller,
+            region,
+            OrderChangeSubscription.Status.FAILED,
+            verified=_verified(auth, seller),
+            detail=detail,
+        )
         return "failed"
     _record(
         seller,
@@ -162,10 +174,108 @@ def subscribe_missing(limit: int = 500) -> int:
     return count
 
 
+# --- unsubscribing ------------------------------------------------------------------------------------------
+
+
+def ended(auth: Authorization) -> None:
+    """authorizations.hooks.ended: an order-loading authorization stopped being authorized (disable, revoke, archive,
+    needs re-authorization). When its seller has a subscription on record, a job checks after the commit whether it
+    was the last live one of that seller and region (`unsubscribe`)."""
+    if auth.capability != Capability.ORDERS:
+        return
+    seller, region = grants.seller_id(auth), auth.store.region
+    if not seller:
+        return
+    recorded = OrderChangeSubscription.objects.filter(selling_partner_id=seller, region=region).exclude(
+        status=OrderChangeSubscription.Status.ENDED, subscription_id=""
+    )
+    if recorded.exists():
+        jobs.enqueue_order_change_unsubscription(seller, region)
+
+
+def _live(seller: str, region: str) -> list[int]:
+    """The stores whose order loading is authorized for this seller in this region (their own grant naming the
+    seller, or the store's seller id when the grant names none: as `stores_for`)."""
+    live = Authorization.objects.filter(
+        capability=Capability.ORDERS,
+        status=AuthStatus.AUTHORIZED,
+        store__archived_at__isnull=True,
+        store__region=region,
+    )
+    named = live.filter(selling_partner_id=seller)
+    unnamed = live.filter(selling_partner_id="", store__selling_partner_id=seller)
+    return sorted(
+        set(named.values_list("store_id", flat=True)) | set(unnamed.values_list("store_id", flat=True))
+    )
+
+
+def unsubscribe(seller: str, region: str) -> str:
+    """The task run when an order-loading authorization ended: when no live one of the seller and region is left,
+    delete the seller's ORDER_CHANGE subscription at Amazon and mark it ended.
+
+    deleteSubscriptionById is grantless ("The subscription identifier can be for any subscription associated with
+    your application. After you successfully call this operation, notifications will stop being sent", notifications
+    .json), so it works after the seller revoked us. Amazon keeps a subscription when the seller's authorization
+    ends (nothing in notifications.json says otherwise), so without this it would keep notifying about a seller no
+    store loads orders for. An ended row is not "active": `subscribe_missing` and the next authorization (`subscribe`)
+    subscribe again, and polling leaves the longest pause (sync/orders.py `order_changes_active`). A failed delete
+    keeps the row as it was and is tried again by the daily `subscribe_missing`."""
+    if _live(seller, region):
+        return "still_used"
+    row = OrderChangeSubscription.objects.filter(selling_partner_id=seller, region=region).first()
+    if row is None or (row.status == OrderChangeSubscription.Status.ENDED and not row.subscription_id):
+        return "none"
+    if row.subscription_id:
+        try:
+            notifications.delete_subscription_by_id(
+                endpoints.for_region(region).sp_api,
+                _grantless_token(),
+                notifications.ORDER_CHANGE,
+                row.subscription_id,
+            )
+        except AmazonError as e:
+            # 404: Amazon no longer has it (deleted before, or by the seller's side): the end is recorded all the same.
+            if not (isinstance(e, notifications.NotificationsApiError) and e.kind == "not_found"):
+                log.warning(
+                    "ORDER_CHANGE subscription of seller %s (%s) not deleted: %s", seller, region, e.kind
+                )
+                OrderChangeSubscription.objects.filter(pk=row.pk).update(
+                    detail=str(e.message or e.kind)[:300]
+                )
+                return "failed"
+    OrderChangeSubscription.objects.filter(pk=row.pk, subscription_id=row.subscription_id).update(
+        status=OrderChangeSubscription.Status.ENDED, subscription_id="", destination_id="", detail=""
+    )
+    again = _live(seller, region)
+    if again and enabled():
+        # A store of the seller was authorized while the subscription was being deleted: subscribe it again.
+        jobs.enqueue_order_change_subscription(again[0])
+    return "deleted"
+
+
+def unsubscribe_unused(limit: int = 500) -> int:
+    """Daily: delete the subscriptions whose seller and region have no live order-loading authorization any more
+    (an end whose delete failed, or that happened while the queue was away)."""
+    kept = OrderChangeSubscription.objects.exclude(
+        subscription_id=""
+    ) | OrderChangeSubscription.objects.filter(status=OrderChangeSubscription.Status.ACTIVE)
+    count = 0
+    for seller, region in kept.values_list("selling_partner_id", "region").iterator():
+        if not _live(seller, region):
+            jobs.enqueue_order_change_unsubscription(seller, region)
+            count += 1
+            if count >= limit:
+                break
+    return count
+
+
 def _record(seller: str, region: str, status: str, verified: bool, **fields: str) -> None:
-    if not verified and OrderChangeSubscription.objects.filter(
-        selling_partner_id=seller, region=region, verified=True
-    ).exists():
+    if (
+        not verified
+        and OrderChangeSubscription.objects.filter(
+            selling_partner_id=seller, region=region, verified=True
+        ).exists()
+    ):
         return  # an unverified claim of this seller id never rewrites what its verified store recorded
     defaults: dict[str, object] = {
         "status": status, "detail": "", "subscription_id": "", "destination_id": "", "verified": verified, **fields,

@@ -37,7 +37,21 @@ def subscribe_order_changes(store_id: int) -> str:
 def subscribe_missing_order_changes() -> int:
     from sync import order_changes
 
-    return order_changes.subscribe_missing()
+    # Daily both ways: subscribe who should be, delete what no live order loading uses any more.
+    return order_changes.subscribe_missing() + order_changes.unsubscribe_unused()
+
+
+def end_authorized_work(auth: Authorization) -> None:
+    """A capability stopped being authorized (authorizations.hooks.ended): undo what it set up at Amazon."""
+    from sync import order_changes
+
+    order_changes.ended(auth)
+
+
+def unsubscribe_order_changes(seller_id: str, region: str) -> str:
+    from sync import order_changes
+
+    return order_changes.unsubscribe(seller_id, region)
 
 
 def load_notified_order(store_id: int, order_id: str) -> str:

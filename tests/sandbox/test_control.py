@@ -34,6 +34,13 @@ class ControlPageTests(TestCase):
         self.assertContains(response, "generated order")
         self.assertContains(response, "Revoke")
 
+    def test_lists_each_applications_registered_redirect_uris(self) -> None:
+        response = self.client.get("/sandbox/")
+        for app in SandboxApplication.objects.all():
+            self.assertTrue(app.redirect_uris)
+            for uri in app.redirect_uris:
+                self.assertContains(response, f"<code>{uri}</code>", html=True)
+
     def test_revoke_button_revokes_and_the_refresh_token_stops_working(self) -> None:
         response = self.client.post(f"/sandbox/control/authorizations/{self.auth.pk}/revoke")
         self.assertRedirects(response, "/sandbox/")

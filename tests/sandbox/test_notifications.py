@@ -30,6 +30,7 @@ MODEL = "notifications.json"
 DESTINATIONS = "/notifications/v1/destinations"
 SUBSCRIPTION = "/notifications/v1/subscriptions/{notificationType}"
 SUBSCRIPTION_BY_ID = "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}"
+SUBSCRIPTIONS = "/notifications/v1/subscriptions"
 BASE = "/sandbox/na/sp"
 ARN = "arn:aws:sqs:us-east-1:123456789012:portal-notifications"
 NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
@@ -168,11 +169,17 @@ class DestinationTests(NotificationsTestCase):
         self.assertEqual(self.call("GET", DESTINATIONS, other).json()["payload"], [])
         self.assert_amazon_error(self.call("GET", f"{DESTINATIONS}/{destination_id}", other), 404, "NotFound")
 
-    def test_a_destination_with_subscriptions_is_not_deleted(self) -> None:
+    def test_a_destination_with_subscriptions_is_not_deleted_and_amazon_says_so_with_a_403(self) -> None:
         destination_id = self.destination_id()
         self.subscribe(destination_id=destination_id)
-        self.assert_amazon_error(
-            self.call("DELETE", f"{DESTINATIONS}/{destination_id}", self.grantless), 409, "StateConflict"
+        # Amazon's answer (amzn/selling-partner-api-models issue #2113): 403 Unauthorized, "The requested action is
+        # forbidden.", details "Destination has subscriptions"; the model's 403 is "access to the resource is
+        # forbidden".
+        refused = self.call("DELETE", f"{DESTINATIONS}/{destination_id}", self.grantless)
+        error = self.assert_amazon_error(refused, 403, "Unauthorized")
+        self.assertEqual(
+            (error["message"], error["details"]),
+            ("The requested action is forbidden.", "Destination has subscriptions"),
         )
         unused = self.create_destination(arn=ARN + "-2").json()["payload"]["destinationId"]
         deleted = self.call("DELETE", f"{DESTINATIONS}/{unused}", self.grantless)
@@ -243,6 +250,64 @@ class SubscriptionTests(NotificationsTestCase):
     def test_get_subscription_is_404_without_one(self) -> None:
         response = self.call("GET", "/notifications/v1/subscriptions/ORDER_CHANGE", self.seller_token)
         self.assert_amazon_error(response, 404, "NotFound")
+
+    def test_get_subscriptions_lists_the_sellers_subscriptions_of_one_type(self) -> None:
+        """getSubscriptions, GET /notifications/v1/subscriptions?notificationTypes=… (notifications.json): the caller's
+        subscriptions of the type, under {"payload": {"subscriptions": [...]}}. Not a grantless operation (Amazon's
+        "Grantless operations" table does not list it): the seller's access token."""
+        created = self.subscribe().json()["payload"]
+        listed = self.call("GET", f"{SUBSCRIPTIONS}?notificationTypes=ORDER_CHANGE", self.seller_token)
+        self.assertEqual(listed.status_code, 200, listed.content)
+        body = assert_matches_model(MODEL, SUBSCRIPTIONS, "GET", listed)
+        self.assertEqual(body, {"payload": {"subscriptions": [created]}})
+        self.assertEqual(listed["x-amzn-RateLimit-Limit"], "1")
+        same = self.call(
+            "GET",
+            f"{SUBSCRIPTIONS}?notificationTypes=ORDER_CHANGE&payloadVersion=1.0&pageSize=100",
+            self.seller_token,
+        )
+        self.assertEqual(same.json(), body)
+        other = self.token_for(new_seller("Unsubscribed Seller", marketplace_ids=[US]))
+        none = self.call("GET", f"{SUBSCRIPTIONS}?notificationTypes=ORDER_CHANGE", other)
+        self.assertEqual(
+            assert_matches_model(MODEL, SUBSCRIPTIONS, "GET", none), {"payload": {"subscriptions": []}}
+        )
+        self.assertEqual(
+            self.call("GET", f"{SUBSCRIPTIONS}?notificationTypes=ORDER_CHANGE", self.grantless).status_code,
+            403,
+        )
+
+    def test_get_subscriptions_refuses_what_the_model_does_not_allow(self) -> None:
+        """notificationTypes is required, "limited to a single notification type per request" (minItems 1,
+        maxItems 1); pageSize is 30 to 100 (notifications.json)."""
+        for query in (
+            "",
+            "?notificationTypes=ORDER_CHANGE,ANY_OFFER_CHANGED",
+            "?notificationTypes=ORDER_CHANGE&notificationTypes=ORDER_CHANGE",
+            "?notificationTypes=NO_SUCH_TYPE",
+            "?notificationTypes=ORDER_CHANGE&pageSize=29",
+            "?notificationTypes=ORDER_CHANGE&pageSize=101",
+            "?notificationTypes=ORDER_CHANGE&pageSize=many",
+            "?notificationTypes=ORDER_CHANGE&nextToken=not-a-token",
+        ):
+            with self.subTest(query=query):
+                api.advance_clock(1)  # a token back in the bucket (rate 1, burst 5)
+                response = self.call("GET", SUBSCRIPTIONS + query, self.seller_token)
+                self.assertEqual(response.status_code, 400, response.content)
+                body = assert_matches_model(MODEL, SUBSCRIPTIONS, "GET", response)
+                self.assertEqual(body["errors"][0]["code"], "InvalidInput")
+
+    def test_a_seller_token_deletes_that_sellers_subscription_by_id_and_no_other(self) -> None:
+        """Grantless per the model, and Amazon takes the seller's own token too (python-amazon-sp-api sends it;
+        github:saleweaver/python-amazon-sp-api issue #373)."""
+        created = self.subscribe().json()["payload"]
+        path = f"/notifications/v1/subscriptions/ORDER_CHANGE/{created['subscriptionId']}"
+        other = self.token_for(new_seller("Other Seller", marketplace_ids=[US]))
+        self.assert_amazon_error(self.call("DELETE", path, other), 404, "NotFound")
+        self.assertEqual(self.call("DELETE", path, "Atza|forged").status_code, 403)
+        deleted = self.call("DELETE", path, self.seller_token)
+        self.assertEqual((deleted.status_code, deleted.json()), (200, {}))
+        self.assertFalse(SandboxSubscription.objects.exists())
 
     def test_by_id_the_subscription_is_read_and_deleted_grantless(self) -> None:
         created = self.subscribe().json()["payload"]

@@ -179,7 +179,7 @@ class SearchOrdersTests(OrdersTestCase):
     def test_pages_stay_stable_while_time_passes(self) -> None:
         after = iso(self.now - timedelta(days=4))
         first = self.search(createdAfter=after, maxResultsPerPage=10).json()
-        self.advance(3 * 86400)
+        self.advance(23 * 3600)  # a day of new orders, inside the token's 24 hours
         second = self.client.get(
             SEARCH, {"paginationToken": first["pagination"]["nextToken"]}, HTTP_X_AMZ_ACCESS_TOKEN=self.token
         ).json()
@@ -249,6 +249,27 @@ class SearchOrdersValidationTests(OrdersTestCase):
 
     def test_a_forged_pagination_token_is_rejected(self) -> None:
         self.assert_invalid(paginationToken="not-a-token")
+
+    def test_a_pagination_token_expires_after_24_hours_each_token_from_its_own_page(self) -> None:
+        """The model's Pagination: "The token will expire after 24 hours." A refused token is the operation's 400,
+        code InvalidInput (orders_2026-01-01.json searchOrders responses; Amazon's wording for a token it does not
+        take, selling-partner-api-models issue #5144)."""
+        after = iso(self.now - timedelta(days=4))
+        first = self.search(createdAfter=after, maxResultsPerPage=5).json()["pagination"]["nextToken"]
+        self.advance(24 * 3600 - 60)
+        second = self.search(createdAfter=after, maxResultsPerPage=5, paginationToken=first)
+        self.assertEqual(second.status_code, 200, second.content)
+        later = second.json()["pagination"]["nextToken"]
+        self.advance(61)
+        body = self.assert_invalid(createdAfter=after, maxResultsPerPage=5, paginationToken=first)
+        self.assertEqual(
+            body["errors"][0]["message"],
+            "The input you have submitted is not valid. Please check your input and try again.",
+        )
+        self.assertIn("expired", body["errors"][0]["details"])
+        self.assertEqual(
+            self.search(createdAfter=after, maxResultsPerPage=5, paginationToken=later).status_code, 200
+        )
 
     def test_a_pagination_token_of_another_seller_is_rejected(self) -> None:
         body = self.search(createdAfter=iso(self.now - timedelta(days=3)), maxResultsPerPage=1).json()

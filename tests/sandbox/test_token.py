@@ -19,7 +19,12 @@ from tests.sandbox.helpers import (
 )
 from tests.sandbox_http import SANDBOX_BASE, sandbox_http
 
-REVOKED = "The request has an invalid grant parameter : refresh_token"
+# LWA's whole sentence for a refresh token it no longer takes, after a revoke or a lapse
+# (amzn/selling-partner-api-docs issues #2379 and #2723).
+REVOKED = (
+    "The request has an invalid grant parameter : refresh_token. "
+    "User may have revoked or didn't grant the permission."
+)
 
 
 class AuthorizationCodeGrantTests(TestCase):
@@ -164,7 +169,7 @@ class RefreshTokenGrantTests(TestCase):
         api.expire(self.seller.selling_partner_id, orders_app()["client_id"])
         response = refresh(self.client, self.tokens["refresh_token"])
         self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["error"], "invalid_grant")
+        self.assertEqual(response.json(), {"error": "invalid_grant", "error_description": REVOKED})
 
     def test_an_authorization_lapses_by_itself_after_365_days(self) -> None:
         api.advance_clock(364 * 86400)
