@@ -21,7 +21,9 @@ def sign_up(page: Page, portal: str, email: str, company: str) -> None:
     page.click("form button[type=submit]")
     # Sign-up logs in once the address is confirmed: open the emailed link (the live server shares the outbox).
     expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", [m for m in mail.outbox if m.to == [email]][-1].body)
+    link = re.search(
+        r"https?://\S+/accounts/confirm-email/\S+", [m for m in mail.outbox if m.to == [email]][-1].body
+    )
     assert link is not None
     page.goto(link[0])
     page.click("main form button[type=submit]")
