@@ -23,7 +23,7 @@ def invite(client: Client, email: str, role: str = "member") -> str:
     r = client.post(reverse("accounts:member_invite"), {"email": email, "role": role})
     assert r.status_code == 302, r.status_code
     assert len(mail.outbox) == before + 1, "no invitation email was sent"
-    return token_of(mail.outbox[-1].body)
+    return token_of(str(mail.outbox[-1].body))
 
 
 def token_of(body: str) -> str:
@@ -56,6 +56,6 @@ CONFIRM_LINK = re.compile(r"https?://testserver(?P<path>/accounts/confirm-email/
 def confirm_email(client: Client, to: str) -> Any:
     """Open allauth's confirmation link from the last email to `to` and confirm (POST), as its owner would."""
     message = [m for m in mail.outbox if m.to == [to]][-1]
-    m = CONFIRM_LINK.search(message.body)
+    m = CONFIRM_LINK.search(str(message.body))
     assert m is not None, message.body
     return client.post(m["path"])

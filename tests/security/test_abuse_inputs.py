@@ -11,7 +11,8 @@ import re
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
+from django.http import HttpRequest
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -204,8 +205,7 @@ class HeldGrantCookieTests(FlowTestCase):
         )
 
 
-def _request_with(client: Client) -> object:
-    from django.test import RequestFactory
+def _request_with(client: Client) -> HttpRequest:
 
     request = RequestFactory().get("/")
     request.COOKIES = {k: m.value for k, m in client.cookies.items()}
