@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import invitations
 from accounts.models import Invitation, Membership, Tenant, User
+from accounts.validators import refuse_bidi_controls
 
 
 class SignupForm(AllauthSignupForm):
@@ -23,6 +24,7 @@ class SignupForm(AllauthSignupForm):
         label=_("Distributor account name"),
         max_length=100,
         help_text=_("Usually your company name. You can invite colleagues later."),
+        validators=[refuse_bidi_controls],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -55,7 +57,9 @@ class SignupForm(AllauthSignupForm):
 
 
 class TenantForm(forms.Form):
-    name = forms.CharField(label=_("Distributor account name"), max_length=100)
+    name = forms.CharField(
+        label=_("Distributor account name"), max_length=100, validators=[refuse_bidi_controls]
+    )
 
     def clean_name(self) -> str:
         value: str = self.cleaned_data["name"].strip()

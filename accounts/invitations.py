@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from allauth.account.internal.flows import email_verification
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
@@ -26,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts import limits
 from accounts.models import Invitation, Membership, Tenant, User
 
 log = logging.getLogger(__name__)
@@ -65,11 +68,31 @@ class InvitationUnusable(Exception):
         )
 
 
+class InvitationLimited(Exception):
+    """Sending this invitation email now would pass a limit (accounts/limits.py): nothing was sent or changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class WrongRecipient(Exception):
     """The logged-in user is not the person the invitation was sent to: HTTP 403."""
 
     def __init__(self, invitation: Invitation) -> None:
         super().__init__("invitation sent to another address")
+        self.invitation = invitation
+
+
+class EmailNotConfirmed(Exception):
+    """The logged-in recipient has not confirmed the invited address yet: HTTP 403 until they do.
+
+    The link alone proves nothing: it may have leaked (forwarded, logged, shoulder-surfed), and anyone can sign up
+    with the invited address. Only the confirmation emailed to that address shows its owner is here.
+    """
+
+    def __init__(self, invitation: Invitation) -> None:
+        super().__init__("invited address not confirmed")
         self.invitation = invitation
 
 
@@ -153,6 +176,26 @@ def is_recipient(user: Any, invitation: Invitation) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and email.strip().lower() == invitation.email
 
 
+def has_confirmed(user: Any, invitation: Invitation) -> bool:
+    """Whether `user` confirmed the invited address (allauth's EmailAddress, verified by the emailed link)."""
+    return EmailAddress.objects.filter(
+        user_id=user.pk, email__iexact=invitation.email, verified=True
+    ).exists()
+
+
+def send_confirmation(user: User, invitation: Invitation, request: HttpRequest) -> None:
+    """Email allauth's confirmation link to the invited address (the recipient's own, see is_recipient)."""
+    if not is_recipient(user, invitation):
+        raise WrongRecipient(invitation)
+    address, _created = EmailAddress.objects.get_or_create(
+        user=user, email__iexact=invitation.email, defaults={"email": user.email, "primary": True}
+    )
+    if address.verified:
+        return
+    email_verification.send_verification_email_to_address(request, address)
+    log.info("invitation %s: confirmation email sent for user %s", invitation.code, user.pk)
+
+
 # --- what managers do -------------------------------------------------------------------------------------
 
 
@@ -171,6 +214,7 @@ def invite(
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
         log.info("invitation to tenant %s by user %s skipped: already a member", tenant.code, actor.user_id)
         return None
+    _require_within_limits(actor, email)
     token = new_token()
     now = timezone.now()
     fields: dict[str, Any] = {
@@ -189,6 +233,7 @@ def invite(
         actor.user_id,
         role,
     )
+    _count_sent(actor, email)
     _send_invitation(invitation, token, request)
     return invitation
 
@@ -199,6 +244,62 @@ def _require_may_offer(actor: Membership, role: str) -> None:
         raise PermissionDenied
     if role == Membership.Role.OWNER and actor.role != Membership.Role.OWNER:
         raise PermissionDenied
+
+
+def _limits() -> tuple[limits.Limit, limits.Limit, limits.Limit]:
+    return (
+        limits.Limit("invite-user", settings.INVITATIONS_PER_USER_PER_HOUR, 3600),
+        limits.Limit("invite-tenant", settings.INVITATIONS_PER_TENANT_PER_DAY, 86400),
+        limits.Limit("invite-address", settings.INVITATIONS_PER_ADDRESS_PER_DAY, 86400),
+    )
+
+
+def _require_within_limits(actor: Membership, email: str) -> None:
+    """Refuse (InvitationLimited) an invitation email that would make this portal a mail relay."""
+    minutes = settings.INVITATION_RESEND_MINUTES
+    recent = Invitation.objects.filter(
+        tenant=actor.tenant,
+        email=email,
+        status=Invitation.Status.PENDING,
+        sent_at__gt=timezone.now() - timedelta(minutes=minutes),
+    )
+    if minutes > 0 and recent.exists():
+        # The same address again within minutes: the first email is still on its way.
+        raise InvitationLimited(
+            _(
+                "An invitation was emailed to %(email)s less than %(minutes)d minutes ago. Ask them to look in "
+                "their inbox (and spam folder) before you send it again."
+            )
+            % {"email": email, "minutes": minutes}
+        )
+    per_user, per_tenant, per_address = _limits()
+    if not limits.allows(per_user, str(actor.user_id)):
+        log.info("invitation by user %s refused: hourly limit", actor.user_id)
+        raise InvitationLimited(
+            _("You have sent %(n)d invitations in the last hour, the most allowed. Try again later.")
+            % {"n": per_user.limit}
+        )
+    if not limits.allows(per_tenant, str(actor.tenant.code)):
+        log.info("invitation to tenant %s refused: daily limit", actor.tenant.code)
+        raise InvitationLimited(
+            _(
+                "This distributor account has sent %(n)d invitations in the last 24 hours, the most allowed. "
+                "Try again tomorrow."
+            )
+            % {"n": per_tenant.limit}
+        )
+    if not limits.allows(per_address, email):
+        log.info("invitation by user %s refused: address limit", actor.user_id)
+        raise InvitationLimited(
+            _("This address has received several invitations in the last 24 hours. Try again tomorrow.")
+        )
+
+
+def _count_sent(actor: Membership, email: str) -> None:
+    per_user, per_tenant, per_address = _limits()
+    limits.count(per_user, str(actor.user_id))
+    limits.count(per_tenant, str(actor.tenant.code))
+    limits.count(per_address, email)
 
 
 def _save_pending(
@@ -240,6 +341,7 @@ def resend(invitation: Invitation, actor: Membership, *, request: HttpRequest | 
     if invitation.tenant_id != actor.tenant_id:
         raise PermissionDenied
     _require_may_offer(actor, invitation.role)
+    _require_within_limits(actor, invitation.email)
     token = new_token()
     now = timezone.now()
     expires_at = _expiry()
@@ -251,6 +353,7 @@ def resend(invitation: Invitation, actor: Membership, *, request: HttpRequest | 
         raise InvitationUnusable(invitation.status)
     invitation.refresh_from_db()
     log.info("invitation %s resent by user %s", invitation.code, actor.user_id)
+    _count_sent(actor, invitation.email)
     _send_invitation(invitation, token, request)
     return invitation
 
@@ -276,12 +379,18 @@ def accept(
 ) -> tuple[Invitation, Membership, bool]:
     """Accept the invitation of `token` as `user`: (invitation, membership, whether the membership is new).
 
-    Raises InvitationUnusable (unknown, used, expired...) or WrongRecipient (another address); nothing changes then.
+    Raises InvitationUnusable (unknown, used, expired...), WrongRecipient (another address) or EmailNotConfirmed;
+    nothing changes then.
     """
     invitation = usable(token)
     if not is_recipient(user, invitation):
         log.info("invitation %s: accept refused for user %s (another address)", invitation.code, user.pk)
         raise WrongRecipient(invitation)
+    if not has_confirmed(user, invitation):
+        log.info(
+            "invitation %s: accept refused for user %s (address not confirmed)", invitation.code, user.pk
+        )
+        raise EmailNotConfirmed(invitation)
     now = timezone.now()
     with transaction.atomic():
         claimed = Invitation.objects.filter(

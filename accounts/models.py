@@ -11,12 +11,22 @@ from django.utils.translation import gettext_lazy as _
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+    def _create_user(
+        self, email: str, password: str | None, *, email_confirmed: bool = True, **extra: Any
+    ) -> User:
+        """A user made by the operator (createsuperuser, demo data, a shell), whose address the operator vouches
+        for: recorded as confirmed, as allauth's mandatory verification needs to let them log in. People who sign
+        up go through allauth instead and confirm their address by email."""
         if not email:
             raise ValueError("An email address is required")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.using(self._db).create(
+            user=user, email=user.email, primary=True, verified=email_confirmed
+        )
         return user
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:

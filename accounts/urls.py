@@ -18,4 +18,9 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("invitations/<str:token>/accept/", views.invitation_accept, name="invitation_accept"),
     path("invitations/<str:token>/decline/", views.invitation_decline, name="invitation_decline"),
+    path(
+        "invitations/<str:token>/confirm-email/",
+        views.invitation_confirm_email,
+        name="invitation_confirm_email",
+    ),
 ]

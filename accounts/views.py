@@ -22,7 +22,7 @@ from accounts.access import (
     get_membership_for_user,
 )
 from accounts.forms import ChangeRoleForm, InviteForm, TenantForm
-from accounts.invitations import InvitationUnusable, WrongRecipient
+from accounts.invitations import EmailNotConfirmed, InvitationLimited, InvitationUnusable, WrongRecipient
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Membership, Tenant
 
@@ -88,7 +88,11 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         return _members_page(request, mine, form, status=400)
     email = form.cleaned_data["email"]
     # The same answer whether the address is unknown, registered or already a member: nothing is revealed.
-    invitations.invite(mine, email, form.cleaned_data["role"], request=request)
+    try:
+        invitations.invite(mine, email, form.cleaned_data["role"], request=request)
+    except InvitationLimited as e:
+        form.add_error("email", e.message)
+        return _members_page(request, mine, form, status=429)
     messages.success(request, _("An invitation was sent to %(email)s.") % {"email": email})
     return redirect("accounts:members")
 
@@ -101,6 +105,9 @@ def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
         invitations.resend(invitation, mine, request=request)
     except InvitationUnusable:
         messages.error(request, _("This invitation is no longer pending."))
+        return redirect("accounts:members")
+    except InvitationLimited as e:
+        messages.error(request, e.message)
         return redirect("accounts:members")
     messages.success(
         request,
@@ -142,6 +149,10 @@ def _with_next(url_name: str, path: str) -> str:
 @require_GET
 @never_cache
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    return _invitation_page(request, token)
+
+
+def _invitation_page(request: HttpRequest, token: str, status: int = 200) -> HttpResponse:
     try:
         inv = invitations.usable(token)
     except InvitationUnusable as e:
@@ -149,19 +160,20 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     # Lets allauth's sign-up form (reached from this page) skip creating a tenant of one's own.
     request.session[invitations.SESSION_PENDING] = inv.token_hash
     user = request.user
-    path = request.path
+    path = reverse("accounts:invitation", args=[token])
     ctx = {
         "invitation": inv,
         "token": token,
         "tenant_name": inv.tenant.name,
         "inviter_email": inv.invited_by.email if inv.invited_by is not None else "",
         "is_recipient": invitations.is_recipient(user, inv),
+        "confirmed": user.is_authenticated and invitations.has_confirmed(user, inv),
         "already_member": user.is_authenticated
         and Membership.objects.filter(tenant=inv.tenant, user=user).exists(),
         "login_url": _with_next("account_login", path),
         "signup_url": _with_next("account_signup", path),
     }
-    return render(request, "accounts/invitation.html", ctx)
+    return render(request, "accounts/invitation.html", ctx, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -182,6 +194,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return _unusable(request, e)
     except WrongRecipient as e:
         return _wrong_recipient(request, e.invitation)
+    except EmailNotConfirmed:
+        # The same page, which asks to confirm the address first and offers to send the link again.
+        return _invitation_page(request, token, status=403)
     request.session.pop(invitations.SESSION_PENDING, None)
     request.session[SESSION_KEY] = str(inv.tenant.code)
     if created:
@@ -189,6 +204,31 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     else:
         messages.info(request, _("You are already a member of “%(name)s”.") % {"name": inv.tenant.name})
     return redirect("stores:list")
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def invitation_confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Email the confirmation link of the invited address to it again (POST; the recipient, logged in)."""
+    page = reverse("accounts:invitation", args=[token])
+    if request.method != "POST":
+        return redirect(page)
+    try:
+        inv = invitations.usable(token)
+    except InvitationUnusable as e:
+        return _unusable(request, e)
+    if not request.user.is_authenticated:
+        return redirect(_with_next("account_login", page))
+    try:
+        invitations.send_confirmation(request.user, inv, request)  # type: ignore[arg-type]
+    except WrongRecipient as e:
+        return _wrong_recipient(request, e.invitation)
+    messages.info(
+        request,
+        _("We emailed a confirmation link to %(email)s. Open it, then come back here to accept.")
+        % {"email": inv.email},
+    )
+    return redirect(page)
 
 
 @require_http_methods(["GET", "POST"])

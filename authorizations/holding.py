@@ -8,6 +8,8 @@ must be able to log out, log in as the right member and still finish (or decline
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import uuid
 
@@ -27,12 +29,29 @@ def held(request: HttpRequest) -> dict[str, str]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(_decode(raw))
     except ValueError:
         return {}
     if not isinstance(data, dict):
         return {}
     return {str(k): str(v) for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _encode(entries: dict[str, str]) -> str:
+    """The entries as base64url JSON: with the signer's ":" and base64url signature, the whole value is RFC 6265
+    cookie-octets. Raw JSON (quotes, commas, spaces) made Django send a quoted value with backslash escapes."""
+    data = json.dumps(entries, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _decode(raw: str) -> str:
+    """The JSON of a cookie value: base64url, or the raw JSON of cookies set before (read while they last)."""
+    if raw.startswith("{"):
+        return raw
+    try:
+        return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as e:
+        raise ValueError("not a held-grants value") from e
 
 
 def _lifetime() -> int:
@@ -45,7 +64,7 @@ def _write(response: HttpResponse, entries: dict[str, str]) -> None:
         return
     response.set_signed_cookie(
         COOKIE,
-        json.dumps(entries),
+        _encode(entries),
         salt=SALT,
         max_age=_lifetime(),
         httponly=True,
@@ -54,7 +73,9 @@ def _write(response: HttpResponse, entries: dict[str, str]) -> None:
     )
 
 
-def remember(request: HttpRequest, response: HttpResponse, attempt: AuthorizationAttempt, holder: str) -> None:
+def remember(
+    request: HttpRequest, response: HttpResponse, attempt: AuthorizationAttempt, holder: str
+) -> None:
     entries = held(request)
     entries[str(attempt.code)] = holder
     _write(response, dict(list(entries.items())[-MAX_HELD:]))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -43,3 +45,36 @@ class RefuseNulMiddleware:
                     return False  # the view answers the malformed body itself
                 return any("\x00" in k or any("\x00" in v for v in vs) for k, vs in fields)
         return False
+
+
+# Django's session keys: 32 characters of lower-case letters and digits (sessions.backends.base.VALID_KEY_CHARS).
+_SESSION_KEY = re.compile(r"[a-z0-9]{32,40}")
+
+
+class SessionCookieGuardMiddleware:
+    """Forget a session cookie that cannot be a session key, before SessionMiddleware looks it up.
+
+    Django only checks a key's length before querying the session table; a NUL in the cookie made PostgreSQL raise
+    on every page (500, even anonymously). Such a cookie is treated as absent (a fresh anonymous session) and the
+    browser is told to drop it. Placed before SessionMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = settings.SESSION_COOKIE_NAME
+        value = request.COOKIES.get(name)
+        if value is None or _SESSION_KEY.fullmatch(value):
+            return self.get_response(request)
+        log.info("session cookie ignored: not a session key (%d characters)", len(value))
+        del request.COOKIES[name]
+        response = self.get_response(request)
+        if name not in response.cookies:  # a new session set in this response wins
+            response.delete_cookie(
+                name,
+                path=settings.SESSION_COOKIE_PATH,
+                domain=settings.SESSION_COOKIE_DOMAIN,
+                samesite=settings.SESSION_COOKIE_SAMESITE,  # type: ignore[arg-type]  # "Lax" (settings)
+            )
+        return response

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.SessionCookieGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,7 +147,13 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+# Mandatory: a sign-up logs in only once its address is confirmed, which is what lets the sign-up answer the same
+# for a registered and a new address (allauth's ACCOUNT_PREVENT_ENUMERATION needs it; the owner of a registered
+# address is emailed instead). Joining a distributor account needs a confirmed address in any case.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+ACCOUNT_PREVENT_ENUMERATION = True
+# Confirming in the browser that signed up logs in and goes on to `next` (an invitation page, for instance).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_ADAPTER = "config.adapter.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -241,6 +248,12 @@ STORES_PER_PAGE = 50
 
 # Invitations to a distributor account: how long the emailed link stays valid.
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+# Invitation emails (sliding windows in the shared cache; 0 turns one off): per inviting user per hour, per
+# distributor account per day, per address per day, and no second email to an address within the minutes.
+INVITATIONS_PER_USER_PER_HOUR = env.int("INVITATIONS_PER_USER_PER_HOUR", default=20)
+INVITATIONS_PER_TENANT_PER_DAY = env.int("INVITATIONS_PER_TENANT_PER_DAY", default=50)
+INVITATIONS_PER_ADDRESS_PER_DAY = env.int("INVITATIONS_PER_ADDRESS_PER_DAY", default=3)
+INVITATION_RESEND_MINUTES = env.int("INVITATION_RESEND_MINUTES", default=10)
 
 # The sandbox (simulated Amazon). On by default in development only; production needs both flags.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)

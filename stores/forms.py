@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tenant
+from accounts.validators import refuse_bidi_controls
 from amazon import marketplaces
 from stores.models import Store
 
@@ -34,6 +35,7 @@ class StoreFieldsMixin(forms.Form):
         label=_("Nickname"),
         max_length=50,
         help_text=_("A name you recognise the Amazon account by, 1–50 characters, unique in your account."),
+        validators=[refuse_bidi_controls],
     )
     sites = forms.MultipleChoiceField(
         label=_("Sites"),

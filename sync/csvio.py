@@ -45,6 +45,16 @@ def _rows(upload: UploadedFile, required: list[str]) -> list[tuple[int, dict[str
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise UnreadableFile(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")) from e
+    if "\x00" in text:
+        # PostgreSQL cannot store U+0000 in text (a 500 before), and no spreadsheet writes one into a CSV.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise UnreadableFile(
+            _(
+                "Line %(line)d of the file contains a NUL character, which a CSV file cannot hold. "
+                "Save it again as “CSV UTF-8” and upload that file."
+            )
+            % {"line": line}
+        )
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
@@ -97,11 +107,44 @@ def import_mappings(store: Store, upload: UploadedFile) -> Result:
             )
         else:
             good[(seller_sku, marketplace_id)] = platform_sku
-    with transaction.atomic():
-        for (seller_sku, marketplace_id), platform_sku in good.items():
-            save_mapping(store, platform_sku, seller_sku, marketplace_id)
+    _save_mappings(store, good)
     result.saved = len(good)
     return result
+
+
+# Rows per INSERT/UPDATE statement: well below SQLite's and PostgreSQL's parameter limits.
+BATCH = 500
+
+
+def _save_mappings(store: Store, wanted: dict[tuple[str, str], str]) -> None:
+    """Save (seller SKU, marketplace) → platform SKU in a few statements: one query per row (get_or_create) took
+    ~50 s for the 20,000 rows allowed, near the worker timeout. Same rules as save_mapping."""
+    with transaction.atomic():
+        existing = {
+            (seller_sku, marketplace_id): (pk, platform_sku)
+            for pk, seller_sku, marketplace_id, platform_sku in SkuMapping.objects.filter(
+                store=store
+            ).values_list("pk", "seller_sku", "marketplace_id", "platform_sku")
+        }
+        new: list[SkuMapping] = []
+        changed: list[SkuMapping] = []
+        for (seller_sku, marketplace_id), platform_sku in wanted.items():
+            known = existing.get((seller_sku, marketplace_id))
+            if known is None:
+                new.append(
+                    SkuMapping(
+                        store=store,
+                        seller_sku=seller_sku,
+                        marketplace_id=marketplace_id,
+                        platform_sku=platform_sku,
+                    )
+                )
+            elif known[1] != platform_sku:
+                # Another platform SKU now feeds this listing: its quantity must be sent again.
+                changed.append(SkuMapping(pk=known[0], platform_sku=platform_sku, pushed_quantity=None))
+        # A mapping added meanwhile by another request keeps its row (the unique constraint): nothing breaks.
+        SkuMapping.objects.bulk_create(new, batch_size=BATCH, ignore_conflicts=True)
+        SkuMapping.objects.bulk_update(changed, ["platform_sku", "pushed_quantity"], batch_size=BATCH)
 
 
 def save_mapping(store: Store, platform_sku: str, seller_sku: str, marketplace_id: str) -> SkuMapping:
@@ -140,12 +183,16 @@ def import_stock(store: Store, upload: UploadedFile) -> Result:
             continue
         good[sku] = quantity
     now = timezone.now()
-    with transaction.atomic():
-        for sku, quantity in good.items():
-            PlatformStock.objects.update_or_create(
-                tenant_id=store.tenant_id,
-                platform_sku=sku,
-                defaults={"quantity": quantity, "updated_at": now},
-            )
+    # One upsert per batch instead of one update_or_create (two or three queries) per row.
+    PlatformStock.objects.bulk_create(
+        [
+            PlatformStock(tenant_id=store.tenant_id, platform_sku=sku, quantity=quantity, updated_at=now)
+            for sku, quantity in good.items()
+        ],
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["tenant", "platform_sku"],
+        update_fields=["quantity", "updated_at"],
+    )
     result.saved = len(good)
     return result

@@ -5,6 +5,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from accounts.models import Membership, Tenant, User
+from tests.accounts.invitation_helpers import confirm_email
 from tests.base import PASSWORD
 
 
@@ -19,11 +20,16 @@ class SignupTests(TestCase):
                 "company": "  New Co  ",
             },
         )
-        self.assertEqual(r.status_code, 302)
+        self.assertRedirects(r, reverse("account_email_verification_sent"), fetch_redirect_response=False)
         user = User.objects.get(email="new@example.org")
         m = Membership.objects.get(user=user)
         self.assertEqual(m.role, Membership.Role.OWNER)
         self.assertEqual(m.tenant.name, "New Co")
+        # Logged in once the emailed link confirms the address.
+        self.assertTrue(
+            self.client.get(reverse("stores:list"))["Location"].startswith(reverse("account_login"))
+        )
+        confirm_email(self.client, "new@example.org")
         self.assertContains(self.client.get(reverse("stores:list")), "New Co")
 
     def test_signup_needs_a_company_name(self) -> None:
@@ -35,14 +41,17 @@ class SignupTests(TestCase):
         self.assertFalse(User.objects.filter(email="new@example.org").exists())
         self.assertEqual(Tenant.objects.count(), 0)
 
-    def test_a_duplicate_email_is_refused(self) -> None:
+    def test_a_registered_email_makes_no_second_account_and_its_owner_is_told_by_email(self) -> None:
         User.objects.create_user("taken@example.org", PASSWORD)
         r = self.client.post(
             reverse("account_signup"),
             {"email": "taken@example.org", "password1": PASSWORD, "password2": PASSWORD, "company": "X"},
         )
-        self.assertEqual(r.status_code, 200)
+        # The same answer as for a new address (tests/security/test_invitation_abuse.py compares them).
+        self.assertRedirects(r, reverse("account_email_verification_sent"), fetch_redirect_response=False)
+        self.assertEqual(User.objects.filter(email="taken@example.org").count(), 1)
         self.assertEqual(Tenant.objects.count(), 0)
+        self.assertEqual([m.to for m in mail.outbox], [["taken@example.org"]])
 
 
 class LoginLogoutResetTests(TestCase):

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from stores.models import Store
@@ -16,6 +19,14 @@ def sign_up(page: Page, portal: str, email: str, company: str) -> None:
     page.fill("input[name=password2]", "a-long-browser-passphrase-1")
     page.fill("input[name=company]", company)
     page.click("form button[type=submit]")
+    # Sign-up logs in once the address is confirmed: open the emailed link (the live server shares the outbox).
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    link = re.search(
+        r"https?://\S+/accounts/confirm-email/\S+", [m for m in mail.outbox if m.to == [email]][-1].body
+    )
+    assert link is not None
+    page.goto(link[0])
+    page.click("main form button[type=submit]")
     expect(page.get_by_role("heading", name="Platform authorization")).to_be_visible()
 
 

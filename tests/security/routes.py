@@ -40,6 +40,9 @@ PUBLIC_ROUTES = {
     "team/invitations/<str:token>/accept/": "Accepting (POST, CSRF-protected): anonymous visitors are sent to "
     "the login page; only a logged-in user with the invited address joins (another user: 403); GET goes back "
     "to the invitation page.",
+    "team/invitations/<str:token>/confirm-email/": "Sending the confirmation link of the invited address to it "
+    "(POST, CSRF-protected): anonymous visitors are sent to the login page; only the logged-in user with the "
+    "invited address gets the email (another user: 403); GET goes back to the invitation page.",
     "team/invitations/<str:token>/decline/": "Declining (POST, CSRF-protected): the token alone may decline, "
     "anonymously; a logged-in user with another address gets 403; GET goes back to the invitation page.",
     "i18n/setlang/": "Django's language switch: no user data; its `next` is checked against open redirects.",
