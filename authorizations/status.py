@@ -148,17 +148,8 @@ def combined_label(status: str, auths: Mapping[str, Authorization]) -> str:
 
 
 def ads_unusable(auth: Authorization | None) -> bool:
-    """Advertising is authorized but has no usable profile for any of the store's sites, so nothing can use it.
-
-    Amazon Ads work per profile (one per advertiser and marketplace; Ads API reference, Profiles): without a seller
-    profile of the store's own sites, the grant reaches nothing of this store.
-    """
-    return (
-        auth is not None
-        and auth.capability == Capability.ADS
-        and auth.status == AuthStatus.AUTHORIZED
-        and not auth.matching_profiles
-    )
+    """Advertising authorized without a usable profile for any of the store's sites (Authorization.ads_unusable)."""
+    return auth is not None and auth.ads_unusable
 
 
 @dataclass(frozen=True)
