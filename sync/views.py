@@ -195,6 +195,7 @@ def _inventory(
         "sites": store.ordered_sites,
         # What Amazon made of each accepted quantity, read back with getListingsItem (sync/inventory.py).
         "Confirmation": SkuMapping.Confirmation,
+        "refused": inventory.refusal(store),
     }
     return render(request, "sync/inventory.html", ctx, status=400 if form is not None else 200)
 
@@ -255,7 +256,14 @@ def stock_upload(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def push_now(request: HttpRequest, code: str) -> HttpResponse:
     store, membership = get_editable_store_for_user(request, code)
-    if not inventory.changed(store):
+    refused = inventory.refusal(store)
+    if refused is not None:
+        # The page shows the same reason with the link to act on it (sync/inventory.html).
+        messages.error(
+            request,
+            " ".join(p for p in (_("Nothing was pushed."), refused.headline + ".", refused.reason, refused.todo) if p),
+        )
+    elif not inventory.changed(store):
         messages.info(request, _("Amazon already has every mapped quantity; nothing to push."))
     else:
         jobs.enqueue_inventory_push(store.pk)
