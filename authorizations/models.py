@@ -148,7 +148,11 @@ class Authorization(models.Model):
         Amazon Ads work per profile (one per advertiser and marketplace; Ads API reference, Profiles): without a
         seller profile of the store's own sites, the grant reaches nothing of this store.
         """
-        return self.capability == Capability.ADS and self.status == AuthStatus.AUTHORIZED and not self.matching_profiles
+        return (
+            self.capability == Capability.ADS
+            and self.status == AuthStatus.AUTHORIZED
+            and not self.matching_profiles
+        )
 
     @property
     def sites_without_profile(self) -> list[str]:

@@ -142,7 +142,9 @@ def combined_label(status: str, auths: Mapping[str, Authorization]) -> str:
     ads = _status(auths, Capability.ADS)
     already_named = status == CombinedStatus.ATTENTION and ads == AuthStatus.NEEDS_REAUTHORIZATION
     if ads != AuthStatus.NOT_AUTHORIZED and not already_named:
-        phrase = _capability_phrase(Capability.ADS, "unusable" if ads_unusable(auths.get(Capability.ADS)) else ads)
+        phrase = _capability_phrase(
+            Capability.ADS, "unusable" if ads_unusable(auths.get(Capability.ADS)) else ads
+        )
         text = _("%(label)s · %(ads)s") % {"label": text, "ads": phrase}
     return text
 
@@ -197,7 +199,9 @@ def explain(auth: Authorization) -> Explanation:
             False,
             _("%(capability)s is disabled") % {"capability": name},
             _("Disabled on our side: no jobs run; the token is kept."),
-            _("Enable it on the store page.") if auth.has_token else _("Authorize it again on the store page."),
+            _("Enable it on the store page.")
+            if auth.has_token
+            else _("Authorize it again on the store page."),
             "enable" if auth.has_token else "authorize",
         )
     if auth.status == AuthStatus.PENDING:

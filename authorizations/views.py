@@ -163,7 +163,9 @@ def query_result(request: HttpRequest, code: str, capability: str) -> HttpRespon
             if result == "ok":
                 messages.info(
                     request,
-                    _("Amazon confirms the current authorization still works. The new one is not finished yet."),
+                    _(
+                        "Amazon confirms the current authorization still works. The new one is not finished yet."
+                    ),
                 )
             else:
                 messages.warning(request, describe(result)[0])
@@ -172,7 +174,8 @@ def query_result(request: HttpRequest, code: str, capability: str) -> HttpRespon
         result = recheck_grant(auth, request)
         if result == "ok":
             messages.success(
-                request, _("%(capability)s: Amazon confirms the authorization works.") % {"capability": cap.label}
+                request,
+                _("%(capability)s: Amazon confirms the authorization works.") % {"capability": cap.label},
             )
         elif result != "not_authorized":
             text, todo = describe(result)

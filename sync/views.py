@@ -261,7 +261,11 @@ def push_now(request: HttpRequest, code: str) -> HttpResponse:
         # The page shows the same reason with the link to act on it (sync/inventory.html).
         messages.error(
             request,
-            " ".join(p for p in (_("Nothing was pushed."), refused.headline + ".", refused.reason, refused.todo) if p),
+            " ".join(
+                p
+                for p in (_("Nothing was pushed."), refused.headline + ".", refused.reason, refused.todo)
+                if p
+            ),
         )
     elif not inventory.changed(store):
         messages.info(request, _("Amazon already has every mapped quantity; nothing to push."))

@@ -13,11 +13,15 @@ ORDERS_APP = "amzn1.sp.solution.sandbox-orders-0001"
 
 class QueryResultTests(FlowTestCase):
     def query(self, capability: str = "orders") -> object:
-        return self.client.post(reverse("authorizations:query", args=[self.store.code, capability]), follow=True)
+        return self.client.post(
+            reverse("authorizations:query", args=[self.store.code, capability]), follow=True
+        )
 
     def test_after_a_revoke_in_the_portal_the_result_says_not_authorized_not_succeeded(self) -> None:
         self.authorize("orders")
-        self.client.post(reverse("authorizations:lifecycle_apply", args=[self.store.code, "orders", "revoke"]))
+        self.client.post(
+            reverse("authorizations:lifecycle_apply", args=[self.store.code, "orders", "revoke"])
+        )
         r = self.query()
         self.assertNotContains(r, "Authorization succeeded")
         self.assertNotContains(r, "Order loading is authorized (seller")
@@ -47,11 +51,15 @@ class QueryResultTests(FlowTestCase):
 
     def test_a_disabled_capability_says_it_is_disabled_and_offers_enable(self) -> None:
         self.authorize("orders")
-        self.client.post(reverse("authorizations:lifecycle_apply", args=[self.store.code, "orders", "disable"]))
+        self.client.post(
+            reverse("authorizations:lifecycle_apply", args=[self.store.code, "orders", "disable"])
+        )
         r = self.query()
         self.assertNotContains(r, "Authorization succeeded")
         self.assertContains(r, "Order loading is disabled")
-        self.assertContains(r, reverse("authorizations:lifecycle_confirm", args=[self.store.code, "orders", "enable"]))
+        self.assertContains(
+            r, reverse("authorizations:lifecycle_confirm", args=[self.store.code, "orders", "enable"])
+        )
 
     def test_a_failed_renewal_still_says_the_earlier_authorization_works(self) -> None:
         self.authorize("orders")
@@ -63,7 +71,9 @@ class QueryResultTests(FlowTestCase):
 
     def test_a_viewer_opening_the_result_after_a_revoke_sees_the_state_now(self) -> None:
         self.authorize("orders")
-        self.client.post(reverse("authorizations:lifecycle_apply", args=[self.store.code, "orders", "revoke"]))
+        self.client.post(
+            reverse("authorizations:lifecycle_apply", args=[self.store.code, "orders", "revoke"])
+        )
         self.login(self.vera)
         r = self.client.get(reverse("authorizations:latest", args=[self.store.code, "orders"]), follow=True)
         self.assertNotContains(r, "Authorization succeeded")

@@ -23,7 +23,9 @@ class CombinedStatusTests(BaseTestCase):
             )
             if capability == Capability.ADS:
                 # A seller profile of the store's US site: advertising can be used.
-                a.ads_profiles = [{"marketplace_id": "ATVPDKIKX0DER", "account_type": "seller", "country_code": "US"}]
+                a.ads_profiles = [
+                    {"marketplace_id": "ATVPDKIKX0DER", "account_type": "seller", "country_code": "US"}
+                ]
         a.save()
 
     def combined(self) -> tuple[str, str]:

@@ -29,7 +29,8 @@ class PushRefusedTests(SyncTestCase):
 
     def test_a_listing_sync_needing_reauthorization_refuses_the_push_with_the_reason_and_a_link(self) -> None:
         sandbox_api.revoke(self.seller.selling_partner_id, settings.AMAZON_SPAPI_APPS["listings"]["app_id"])
-        self.assertEqual(tasks.push_inventory(self.store.pk), "stopped")  # the scheduled push finds the revoke
+        # The scheduled push finds the revoke.
+        self.assertEqual(tasks.push_inventory(self.store.pk), "stopped")
         r = self.push_now()
         self.assertEqual(self.enqueued, 0)
         self.assertNotContains(r, "The inventory push was started")
