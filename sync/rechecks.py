@@ -13,11 +13,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from accounts.models import User
 from authorizations import recheck
-from authorizations.models import Authorization, AuthStatus
+from authorizations.models import Authorization, AuthStatus, Capability
 from authorizations.reasons import describe
 from stores.models import Store
 from sync import grants, jobs, ratelimit
@@ -282,6 +283,43 @@ def progress(batch: RecheckBatch) -> dict[str, object]:
             for code, n in sorted(failed_reasons.items(), key=lambda kv: -kv[1])
         ],
     }
+
+
+# The failed stores the progress names (the page lists them beside the counts; the table has every row).
+FAILURES_SHOWN = 50
+
+
+def item_row(item: RecheckItem) -> dict[str, object]:
+    """One row of the batch page, as the page renders it and as its progress poll sends it (the same words)."""
+    nothing = item.status == RecheckItem.Status.DONE and not item.results
+    badge = {"done": "authorized", "failed": "error"}.get(item.status, "pending")
+    labels = dict(Capability.choices)
+    return {
+        "id": item.pk,
+        "status": item.status,
+        "badge": "not_authorized" if nothing else badge,
+        "label": str(_("Nothing authorized")) if nothing else str(item.get_status_display()),
+        # What went wrong per capability, in words ("task" is the whole re-check, tried three times).
+        "problems": [
+            {"capability": str(labels.get(cap, _("Re-check"))), "text": describe(code)[0]}
+            for cap, code in item.results.items()
+            if code != "ok"
+        ],
+        "capabilities": [
+            {"status": a.status, "text": f"{a.get_capability_display()}: {a.get_status_display()}"}
+            for a in item.store.authorizations.all()
+        ],
+    }
+
+
+def failures(batch: RecheckBatch) -> list[RecheckItem]:
+    """The failed items of a batch with their stores (up to FAILURES_SHOWN), for the progress to name them."""
+    return list(
+        batch.items.filter(status=RecheckItem.Status.FAILED)
+        .select_related("store", "store__tenant")
+        .prefetch_related("store__authorizations")
+        .order_by("finished_at", "pk")[:FAILURES_SHOWN]
+    )
 
 
 def _counts(batch: RecheckBatch) -> list[tuple[str, int]]:
