@@ -59,3 +59,12 @@ class AdsWithoutProfileTests(FlowTestCase):
         page = self.client.get(reverse("stores:detail", args=[self.store.code]))
         self.assertNotContains(page, "Not usable yet")
         self.assertContains(page, "Not authorized · advertising authorized")
+
+    def test_the_card_and_the_label_say_it_in_chinese_too(self) -> None:
+        from django.conf import settings
+
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+        page = self.client.get(reverse("stores:detail", args=[self.store.code]))
+        self.assertContains(page, "暂不可用")
+        self.assertContains(page, "广告功能已授权，但本店铺的站点（MX）没有广告配置文件")
+        self.assertContains(page, "广告功能已授权，但暂不可用：本店铺的站点没有广告配置文件")

@@ -66,3 +66,12 @@ class PushRefusedTests(SyncTestCase):
         self.assertEqual(self.enqueued, 1)
         self.assertContains(r, "The inventory push was started")
         self.assertNotContains(r, 'data-testid="push-refused"')
+
+    def test_the_refusal_is_worded_in_chinese_too(self) -> None:
+        sandbox_api.revoke(self.seller.selling_partner_id, settings.AMAZON_SPAPI_APPS["listings"]["app_id"])
+        tasks.push_inventory(self.store.pk)
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+        r = self.push_now()
+        self.assertContains(r, "未推送任何数量。")
+        self.assertContains(r, "目前无法向 Amazon 推送数量。")
+        self.assertContains(r, "重新授权刊登/库存同步功能")
