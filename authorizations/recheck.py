@@ -52,9 +52,11 @@ def recheck(auth: Authorization, request: HttpRequest | None = None) -> str:
     return result
 
 
-# How old a grant's last check may grow before the hourly check refreshes its token. A minute under the hour: the
-# dispatcher runs every minute (sync/rechecks.py), so a revoke shows within the hour however the minutes fall.
-TOKEN_CHECK_EVERY = timedelta(minutes=59)
+# How old a grant's last check may grow before the hourly check refreshes its token. Half a minute under the hour:
+# the dispatcher runs every minute (sync/rechecks.py), so a grant is checked on the minute its hour is up, one LWA
+# refresh per grant-hour, and a revoke shows at most an hour (and the seconds a queued check waits) after the
+# grant's previous check.
+TOKEN_CHECK_EVERY = timedelta(minutes=59, seconds=30)
 # After an outage answer (LWA down, throttled), the grant waits this long before the next try: no storm of retries.
 TOKEN_CHECK_BACKOFF = timedelta(minutes=10)
 
