@@ -74,6 +74,10 @@ class Credentials:
                 alarms.note_failure("lwa", str(store.code))
             raise VerificationError(_refresh_reason(e.kind), e.kind) from e
 
+    def token_issued_at(self, store: Store, refresh_token: str) -> float | None:
+        """When LWA issued the cached access token of this grant (token_cache.issued_at), or None."""
+        return token_cache.issued_at(f"{self.capability}:{refresh_token}")
+
     def consent_url(self, store: Store, state: str, redirect_uri: str) -> str:
         raise NotImplementedError
 

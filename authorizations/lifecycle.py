@@ -137,7 +137,8 @@ def _needs_reauthorization(pk: int, error: str, outcome: str, request: HttpReque
         transitions.change(
             a,
             AuthStatus.NEEDS_REAUTHORIZATION,
-            fields={"last_error": error, "last_error_at": now},
+            # Amazon answered about the grant just now (a job's refresh, the hourly check, a 403): that is a check.
+            fields={"last_error": error, "last_error_at": now, "last_checked_at": now},
             action="authorization.needs_reauthorization",
             outcome=outcome,
             request=request,

@@ -142,6 +142,19 @@ class Authorization(models.Model):
         return ""
 
     @property
+    def ads_unusable(self) -> bool:
+        """Advertising is authorized but no usable profile serves any of the store's sites, so nothing can use it.
+
+        Amazon Ads work per profile (one per advertiser and marketplace; Ads API reference, Profiles): without a
+        seller profile of the store's own sites, the grant reaches nothing of this store.
+        """
+        return (
+            self.capability == Capability.ADS
+            and self.status == AuthStatus.AUTHORIZED
+            and not self.matching_profiles
+        )
+
+    @property
     def sites_without_profile(self) -> list[str]:
         have = {p.get("marketplace_id") for p in self.matching_profiles}
 

@@ -1,12 +1,15 @@
-"""Re-checking a stored grant at Amazon: refresh its token and make the cheap call of its kind."""
+"""Re-checking a stored grant at Amazon: refresh its token and make the cheap call of its kind (`recheck`: daily,
+on demand), or only refresh its token (`token_check`: hourly, so a revoke or expiry shows within the hour)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from authorizations import transitions
+from authorizations import lifecycle, transitions
 from authorizations.credentials import VerificationError, for_capability
 from authorizations.models import Authorization, AuthStatus
 
@@ -47,3 +50,52 @@ def recheck(auth: Authorization, request: HttpRequest | None = None) -> str:
         )
     auth.refresh_from_db()
     return result
+
+
+# How old a grant's last check may grow before the hourly check refreshes its token. Half a minute under the hour:
+# the dispatcher runs every minute (sync/rechecks.py), so a grant is checked on the minute its hour is up, one LWA
+# refresh per grant-hour, and a revoke shows at most an hour (and the seconds a queued check waits) after the
+# grant's previous check.
+TOKEN_CHECK_EVERY = timedelta(minutes=59, seconds=30)
+# After an outage answer (LWA down, throttled), the grant waits this long before the next try: no storm of retries.
+TOKEN_CHECK_BACKOFF = timedelta(minutes=10)
+
+
+def token_check(auth: Authorization, now: datetime | None = None) -> str:
+    """The hourly check of one authorized grant: "ok", "reused", "not_due", "not_authorized" or a failure reason.
+
+    A token refresh is the cheapest question Amazon answers about a grant: LWA refuses a revoked or expired refresh
+    token with `invalid_grant` (the "revoked" reason), which turns the capability to needs re-authorization. When a
+    job refreshed the token since the last check, that answer counts and LWA is not asked again ("reused"). A
+    refresh made here fills the shared token cache, so the next job of the grant uses it instead of refreshing.
+    Outages (network, throttling, our own credentials refused) leave the status alone.
+    """
+    now = now or timezone.now()
+    if auth.status != AuthStatus.AUTHORIZED or not auth.has_token or auth.store.archived_at is not None:
+        return "not_authorized"
+    if auth.last_checked_at is not None and auth.last_checked_at > now - TOKEN_CHECK_EVERY:
+        return "not_due"  # checked meanwhile (a sync, a re-check, a task delivered twice)
+    credentials = for_capability(auth.capability)
+    refresh_token = auth.get_refresh_token()
+    issued = credentials.token_issued_at(auth.store, refresh_token)
+    if issued is not None:
+        at = datetime.fromtimestamp(issued, tz=UTC)
+        if auth.last_checked_at is None or at > auth.last_checked_at:
+            Authorization.objects.filter(pk=auth.pk, status=AuthStatus.AUTHORIZED).update(last_checked_at=at)
+            return "reused"
+    try:
+        credentials.access_token(auth.store, refresh_token, force=True)
+    except VerificationError as e:
+        if e.reason == "revoked":
+            lifecycle.mark_needs_reauthorization(auth, "revoked")
+        elif (
+            e.reason != "platform_credentials"
+        ):  # our own credentials: an alarm for staff, never the store's error
+            Authorization.objects.filter(pk=auth.pk, status=AuthStatus.AUTHORIZED).update(
+                last_error=e.reason, last_error_at=now
+            )
+        return e.reason
+    Authorization.objects.filter(pk=auth.pk, status=AuthStatus.AUTHORIZED).update(
+        last_checked_at=now, last_error="", last_error_at=None
+    )
+    return "ok"

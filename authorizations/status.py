@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -69,12 +70,16 @@ def _capability_phrase(capability: str, status: str) -> str:
         ),
         (Capability.LISTINGS, AuthStatus.DISABLED): _("listing/inventory disabled"),
         (Capability.ADS, AuthStatus.AUTHORIZED): _("advertising authorized"),
+        # Authorized, but no usable advertising profile for any of the store's sites (ads_unusable).
+        (Capability.ADS, "unusable"): _(
+            "advertising authorized, but not usable yet: no advertising profile for this store's sites"
+        ),
         (Capability.ADS, AuthStatus.NOT_AUTHORIZED): _("advertising not authorized"),
         (Capability.ADS, AuthStatus.PENDING): _("advertising being authorized"),
         (Capability.ADS, AuthStatus.NEEDS_REAUTHORIZATION): _("advertising needs re-authorization"),
         (Capability.ADS, AuthStatus.DISABLED): _("advertising disabled"),
     }
-    return phrases[(Capability(capability), AuthStatus(status))]
+    return phrases[(Capability(capability), status if status == "unusable" else AuthStatus(status))]
 
 
 def _expiry_phrase(capability: str, left: str) -> str:
@@ -137,5 +142,80 @@ def combined_label(status: str, auths: Mapping[str, Authorization]) -> str:
     ads = _status(auths, Capability.ADS)
     already_named = status == CombinedStatus.ATTENTION and ads == AuthStatus.NEEDS_REAUTHORIZATION
     if ads != AuthStatus.NOT_AUTHORIZED and not already_named:
-        text = _("%(label)s · %(ads)s") % {"label": text, "ads": _capability_phrase(Capability.ADS, ads)}
+        phrase = _capability_phrase(
+            Capability.ADS, "unusable" if ads_unusable(auths.get(Capability.ADS)) else ads
+        )
+        text = _("%(label)s · %(ads)s") % {"label": text, "ads": phrase}
     return text
+
+
+def ads_unusable(auth: Authorization | None) -> bool:
+    """Advertising authorized without a usable profile for any of the store's sites (Authorization.ads_unusable)."""
+    return auth is not None and auth.ads_unusable
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A capability's current state in words: whether it can be used now, why not, and what to do."""
+
+    works: bool
+    headline: str
+    reason: str = ""
+    todo: str = ""
+    # What the page offers: "authorize", "reauthorize", "enable", "finish" (an attempt is open) or "".
+    action: str = ""
+
+
+def explain(auth: Authorization) -> Explanation:
+    """The truth about one capability now (its stored status, kept current by the re-checks and the jobs)."""
+    from authorizations.reasons import REASONS, describe
+
+    cap = Capability(auth.capability)
+    name = cap.label
+    if auth.status == AuthStatus.AUTHORIZED:
+        if ads_unusable(auth):
+            sites = ", ".join(auth.store.ordered_sites)
+            return Explanation(
+                False,
+                _("Advertising authorized, but it cannot be used yet"),
+                _("No advertising profile for this store's sites (%(sites)s).") % {"sites": sites},
+                _(
+                    "Create an advertising profile for these sites in Amazon Ads, or check the store's sites; "
+                    "then re-check."
+                ),
+            )
+        return Explanation(True, _("%(capability)s is authorized") % {"capability": name})
+    if auth.status == AuthStatus.NEEDS_REAUTHORIZATION:
+        reason, _todo = describe(auth.last_error) if auth.last_error in REASONS else describe("unauthorized")
+        return Explanation(
+            False,
+            _("%(capability)s needs re-authorization") % {"capability": name},
+            reason,
+            _("Re-authorize %(capability)s to restore it.") % {"capability": name.lower()},
+            "reauthorize",
+        )
+    if auth.status == AuthStatus.DISABLED:
+        return Explanation(
+            False,
+            _("%(capability)s is disabled") % {"capability": name},
+            _("Disabled on our side: no jobs run; the token is kept."),
+            _("Enable it on the store page.")
+            if auth.has_token
+            else _("Authorize it again on the store page."),
+            "enable" if auth.has_token else "authorize",
+        )
+    if auth.status == AuthStatus.PENDING:
+        return Explanation(
+            False,
+            _("%(capability)s is being authorized") % {"capability": name},
+            _("The authorization is not finished at Amazon yet."),
+            _("Finish it at Amazon, or start it again."),
+            "finish",
+        )
+    return Explanation(
+        False,
+        _("%(capability)s is not authorized") % {"capability": name},
+        "",
+        _("Authorize %(capability)s on the store page.") % {"capability": name.lower()},
+        "authorize",
+    )

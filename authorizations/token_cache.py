@@ -54,11 +54,26 @@ def access_token(grant: str, refresh: Callable[[], lwa.TokenResponse], *, force:
         answer = refresh()
         lifetime = answer.expires_in - settings.ACCESS_TOKEN_REFRESH_MARGIN_SECONDS
         if lifetime > 0:
+            # The time first: a reader that finds the token also finds when it was issued (`issued_at`).
+            cache.set(key + ":at", time.time(), lifetime)
             cache.set(key, crypto.encrypt(answer.access_token), lifetime)
         return answer.access_token
     finally:
         cache.delete(lock)
 
 
+def issued_at(grant: str) -> float | None:
+    """When LWA issued the cached access token of `grant` (a Unix time), or None when none is cached.
+
+    A refresh that LWA answered proves the grant worked at that moment: the hourly check of a grant
+    (authorizations/recheck.py `token_check`) counts it instead of asking LWA again.
+    """
+    key = _key(grant)
+    found = cache.get_many([key, key + ":at"])
+    at = found.get(key + ":at")
+    return float(at) if key in found and at is not None else None
+
+
 def forget(grant: str) -> None:
-    cache.delete(_key(grant))
+    key = _key(grant)
+    cache.delete_many([key, key + ":at"])

@@ -21,6 +21,7 @@ from authorizations.forms import AppstoreForm, StartForm
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus, Capability
 from authorizations.reasons import describe
 from authorizations.recheck import recheck as recheck_grant
+from authorizations.status import explain
 from authorizations.store_actions import create_store
 from stores.access import get_editable_store_for_user, get_store_for_user
 from stores.models import Store
@@ -105,6 +106,8 @@ def attempt_detail(request: HttpRequest, code: str, capability: str, attempt_cod
         "todo": todo,
         "next_capabilities": [a for a in others if a.capability != Capability.ADS or cap != Capability.ADS],
         "Outcome": Outcome,
+        # The capability's state now: a finished attempt's page leads with it when the two no longer agree.
+        "current": explain(auth),
     }
     return _no_referrer(render(request, "authorizations/attempt.html", ctx))
 
@@ -142,24 +145,45 @@ def latest_attempt(request: HttpRequest, code: str, capability: str) -> HttpResp
 @require_POST
 @login_required
 def query_result(request: HttpRequest, code: str, capability: str) -> HttpResponse:
-    """ "Query authorization result": the latest attempt's real outcome, checked live at Amazon when it helps."""
+    """ "Query authorization result" (SaleYee's 查询授权结果): the live result, not a replay of an old attempt.
+
+    While an attempt is open its page says what the seller must still do. Otherwise the capability's current state
+    is the answer: a capability holding a token is checked at Amazon now, as "Re-check now" does, and the attempt
+    page leads with that state (after a revoke it no longer says the old attempt's "succeeded").
+    """
     store, membership = get_editable_store_for_user(request, code)
     cap = _capability(capability)
     expire_stale()
     attempt = _latest_attempt(store, cap)
     auth = get_object_or_404(Authorization, store=store, capability=cap)
-    if attempt is None:
-        messages.info(request, _("No authorization was started for this capability yet."))
-        return redirect("stores:detail", code=store.code)
-    if attempt.is_open and auth.has_token:
+    live = auth.has_token and auth.status in (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION)
+    if attempt is not None and attempt.is_open:
+        if auth.has_token:
+            result = recheck_grant(auth, request)
+            if result == "ok":
+                messages.info(
+                    request,
+                    _(
+                        "Amazon confirms the current authorization still works. The new one is not finished yet."
+                    ),
+                )
+            else:
+                messages.warning(request, describe(result)[0])
+        return _to_attempt(attempt)
+    if live:
         result = recheck_grant(auth, request)
         if result == "ok":
-            messages.info(
+            messages.success(
                 request,
-                _("Amazon confirms the current authorization still works. The new one is not finished yet."),
+                _("%(capability)s: Amazon confirms the authorization works.") % {"capability": cap.label},
             )
-        else:
-            messages.warning(request, describe(result)[0])
+        elif result != "not_authorized":
+            text, todo = describe(result)
+            messages.warning(request, f"{cap.label}: {text} {todo}")
+    if attempt is None:
+        now = explain(auth)
+        messages.info(request, " ".join(p for p in (now.headline + ".", now.reason, now.todo) if p))
+        return redirect("stores:detail", code=store.code)
     return _to_attempt(attempt)
 
 

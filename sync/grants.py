@@ -4,6 +4,7 @@ access token that is renewed on a 403 before the authorization itself is given u
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from authorizations import credentials, lifecycle
 from authorizations.models import Authorization, AuthStatus
@@ -34,6 +35,7 @@ class Grant:
         self.refused = refused
         self.token = ""
         self.fresh = False
+        self.issued: datetime | None = None  # when LWA issued `token`, if it came through the shared cache
 
     @property
     def seller(self) -> str:
@@ -42,21 +44,36 @@ class Grant:
     def renew(self, *, force: bool = False) -> bool:
         """Get an access token (always True): the shared one of this grant's hour, or with `force` a new one from
         LWA. Raises `refused(...)`, a revoked grant marked first."""
+        refresh_token = self.auth.get_refresh_token()
         try:
             self.token = credentials.access_token_for(
-                self.auth.store, self.capability, self.auth.get_refresh_token(), force=force
+                self.auth.store, self.capability, refresh_token, force=force
             )
         except credentials.VerificationError as e:
             if e.reason == "revoked":
                 lifecycle.mark_needs_reauthorization(self.auth, "revoked")
             raise self.refused(e) from e
+        at = credentials.for_capability(self.capability).token_issued_at(self.auth.store, refresh_token)
+        self.issued = datetime.fromtimestamp(at, tz=UTC) if at is not None else None
         # Only a token LWA issued just now proves a following 403 is about the grant, not an expired token.
         self.fresh = force
         return True
 
     def accepted(self) -> None:
-        """Amazon took the token: the next 403 may again be a mere expiry."""
+        """Amazon took the token: the next 403 may again be a mere expiry.
+
+        The job also moves the authorization's "last checked" to when LWA issued that token: the refresh is what
+        proved the grant itself (whether Amazon still takes an access token issued before a revoke is not
+        documented, so a call's success alone is not counted). One UPDATE per refresh, not per call; the hourly
+        token check (authorizations/recheck.py `token_check`) then leaves a grant alone while its jobs refresh it.
+        """
         self.fresh = False
+        issued, last = self.issued, self.auth.last_checked_at
+        if issued is not None and (last is None or issued > last):
+            Authorization.objects.filter(pk=self.auth.pk, status=AuthStatus.AUTHORIZED).update(
+                last_checked_at=issued
+            )
+            self.auth.last_checked_at = issued
 
     def retry_after_403(self) -> bool:
         """True when a renewed token is worth another call; False once the authorization is marked."""

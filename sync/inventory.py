@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from amazon import endpoints
 from amazon import listings as api
-from authorizations import credentials
+from authorizations import credentials, status
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
 from sync import grants, jobs, ratelimit
@@ -76,6 +76,14 @@ def _start(store_id: int) -> InventoryPush | None:
         ).exists():
             return None
         return InventoryPush.objects.create(store_id=store_id)
+
+
+def refusal(store: Store) -> status.Explanation | None:
+    """Why no push of this store can run now (listing/inventory sync not authorized, needing re-authorization,
+    disabled), with what to do; None when it can. Every way to start a push asks this first, so none says "started"
+    for a push that the job would skip as "not_authorized"."""
+    auth = Authorization.objects.select_related("store").get(store=store, capability=Capability.LISTINGS)
+    return None if grants.runnable(auth) else status.explain(auth)
 
 
 def push(store_id: int) -> str:

@@ -1,21 +1,24 @@
-"""Re-checks of authorizations (refresh token + the cheap call), daily and on demand from the staff page."""
+"""Re-checks of authorizations: the hourly token check of every authorized grant (a refresh only), and the full
+re-check (refresh token + the cheap call), daily and on demand from the staff page."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from accounts.models import User
 from authorizations import recheck
-from authorizations.models import Authorization, AuthStatus
+from authorizations.models import Authorization, AuthStatus, Capability
 from authorizations.reasons import describe
 from stores.models import Store
 from sync import grants, jobs, ratelimit
@@ -133,6 +136,59 @@ def _save_partial(item: RecheckItem | None, results: dict[str, str]) -> None:
         RecheckItem.objects.filter(pk=item.pk, status=RecheckItem.Status.PENDING).update(results=results)
 
 
+# --- the hourly token check -----------------------------------------------------------------------------------
+# One schedule (every minute, sync/schedules.py) finds the grants whose last check is about an hour old and enqueues
+# them in chunks: never a job per grant, and the checks stay spread over the hour as the grants' own times are.
+TOKEN_CHECK_CHUNK = 50
+# A grant checked for the first time (or after an outage) waits for its turn: at most twice the hourly share of all
+# grants starts in one minute, so a first wave spreads over half an hour instead of landing at once.
+TOKEN_CHECK_SHARE = 2 / 60
+
+
+def due_token_checks(now: datetime | None = None) -> list[int]:
+    """Ids of the authorized grants whose hourly check is due, the longest unchecked first."""
+    now = now or timezone.now()
+    authorized = Authorization.objects.filter(
+        status=AuthStatus.AUTHORIZED, store__archived_at__isnull=True
+    ).exclude(refresh_token_encrypted="")
+    limit = max(TOKEN_CHECK_CHUNK, math.ceil(authorized.count() * TOKEN_CHECK_SHARE))
+    due = authorized.filter(
+        Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=now - recheck.TOKEN_CHECK_EVERY),
+        Q(last_error_at__isnull=True) | Q(last_error_at__lte=now - recheck.TOKEN_CHECK_BACKOFF),
+    )
+    return list(
+        due.order_by(F("last_checked_at").asc(nulls_first=True), "pk").values_list("pk", flat=True)[:limit]
+    )
+
+
+def dispatch_token_checks() -> int:
+    """The every-minute schedule: enqueue the due grants' hourly checks in chunks (after commit)."""
+    ids = due_token_checks()
+    chunks = [ids[i : i + TOKEN_CHECK_CHUNK] for i in range(0, len(ids), TOKEN_CHECK_CHUNK)]
+
+    def send() -> None:
+        for chunk in chunks:
+            # save=False: the outcome is on the authorizations (last checked, status); a failed chunk is saved.
+            async_task("sync.tasks.check_grant_tokens", chunk, group="token-checks", save=False)
+
+    transaction.on_commit(send)
+    return len(ids)
+
+
+def check_grant_tokens(auth_ids: list[int]) -> dict[str, int]:
+    """A chunk of hourly checks. Each grant is read again here: a grant checked meanwhile (by its sync, a re-check,
+    this chunk delivered twice) is skipped without asking LWA."""
+    outcomes: dict[str, int] = {}
+    for auth in Authorization.objects.select_related("store").filter(pk__in=auth_ids).order_by("pk"):
+        try:
+            outcome = recheck.token_check(auth)
+        except Exception:
+            log.warning("hourly token check of authorization %s failed", auth.pk, exc_info=True)
+            outcome = "task_error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def recheck_all() -> int:
     """The daily schedule: one task per store with an authorized capability."""
     ids = list(
@@ -227,6 +283,43 @@ def progress(batch: RecheckBatch) -> dict[str, object]:
             for code, n in sorted(failed_reasons.items(), key=lambda kv: -kv[1])
         ],
     }
+
+
+# The failed stores the progress names (the page lists them beside the counts; the table has every row).
+FAILURES_SHOWN = 50
+
+
+def item_row(item: RecheckItem) -> dict[str, object]:
+    """One row of the batch page, as the page renders it and as its progress poll sends it (the same words)."""
+    nothing = item.status == RecheckItem.Status.DONE and not item.results
+    badge = {"done": "authorized", "failed": "error"}.get(item.status, "pending")
+    labels = dict(Capability.choices)
+    return {
+        "id": item.pk,
+        "status": item.status,
+        "badge": "not_authorized" if nothing else badge,
+        "label": str(_("Nothing authorized")) if nothing else str(item.get_status_display()),
+        # What went wrong per capability, in words ("task" is the whole re-check, tried three times).
+        "problems": [
+            {"capability": str(labels.get(cap, _("Re-check"))), "text": describe(code)[0]}
+            for cap, code in item.results.items()
+            if code != "ok"
+        ],
+        "capabilities": [
+            {"status": a.status, "text": f"{a.get_capability_display()}: {a.get_status_display()}"}
+            for a in item.store.authorizations.all()
+        ],
+    }
+
+
+def failures(batch: RecheckBatch) -> list[RecheckItem]:
+    """The failed items of a batch with their stores (up to FAILURES_SHOWN), for the progress to name them."""
+    return list(
+        batch.items.filter(status=RecheckItem.Status.FAILED)
+        .select_related("store", "store__tenant")
+        .prefetch_related("store__authorizations")
+        .order_by("finished_at", "pk")[:FAILURES_SHOWN]
+    )
 
 
 def _counts(batch: RecheckBatch) -> list[tuple[str, int]]:

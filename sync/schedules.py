@@ -33,7 +33,10 @@ PLANNED: list[Planned] = [
         Schedule.MINUTES,
         minutes=settings.INVENTORY_PUSH_INTERVAL_MINUTES,
     ),
-    # A revoked grant should show up within a day even for a store with no job that would notice it.
+    # Every authorized grant's token is refreshed about hourly (a job's own refresh counts), so a revoke or an
+    # expiry at Amazon shows within the hour: one dispatcher enqueues the due grants in chunks (sync/rechecks.py).
+    Planned("grant-token-checks", "sync.tasks.dispatch_token_checks", Schedule.MINUTES, minutes=1),
+    # The full re-check (the cheap call too: marketplaces, advertising profiles) stays daily.
     Planned("recheck-authorizations", "sync.tasks.recheck_all", Schedule.DAILY),
     # Amazon's notifications (new application secrets, expiry notices) wait on the SQS queue.
     Planned("read-amazon-notifications", "sync.tasks.read_notifications", Schedule.MINUTES, minutes=1),

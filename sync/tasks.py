@@ -121,6 +121,18 @@ def recheck_all() -> int:
     return rechecks.recheck_all()
 
 
+def dispatch_token_checks() -> int:
+    from sync import rechecks
+
+    return rechecks.dispatch_token_checks()
+
+
+def check_grant_tokens(auth_ids: list[int]) -> dict[str, int]:
+    from sync import rechecks
+
+    return rechecks.check_grant_tokens(auth_ids)
+
+
 def fan_out_batch(batch_id: int) -> int:
     from sync import rechecks
 

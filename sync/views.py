@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -195,6 +195,7 @@ def _inventory(
         "sites": store.ordered_sites,
         # What Amazon made of each accepted quantity, read back with getListingsItem (sync/inventory.py).
         "Confirmation": SkuMapping.Confirmation,
+        "refused": inventory.refusal(store),
     }
     return render(request, "sync/inventory.html", ctx, status=400 if form is not None else 200)
 
@@ -255,7 +256,18 @@ def stock_upload(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def push_now(request: HttpRequest, code: str) -> HttpResponse:
     store, membership = get_editable_store_for_user(request, code)
-    if not inventory.changed(store):
+    refused = inventory.refusal(store)
+    if refused is not None:
+        # The page shows the same reason with the link to act on it (sync/inventory.html).
+        messages.error(
+            request,
+            " ".join(
+                p
+                for p in (_("Nothing was pushed."), refused.headline + ".", refused.reason, refused.todo)
+                if p
+            ),
+        )
+    elif not inventory.changed(store):
         messages.info(request, _("Amazon already has every mapped quantity; nothing to push."))
     else:
         jobs.enqueue_inventory_push(store.pk)
@@ -309,22 +321,59 @@ def _staff_url() -> str:
     return reverse("staff:staff_stores")
 
 
+def _staff_store_url(request: HttpRequest, store: Store) -> str:
+    """Where a staff member opens a store: its admin page when they may see it there, else the staff list narrowed
+    to it (staff are not members of the store's tenant, so the tenant's store page would be a 404)."""
+    if request.user.has_perm("stores.view_store"):
+        return reverse("admin:stores_store_change", args=[store.pk])
+    query = QueryDict(mutable=True)
+    query.update({"q": store.nickname, "tenant": str(store.tenant.code), "archived": "1"})
+    return f"{_staff_url()}?{query.urlencode()}"
+
+
+def _batch_row(request: HttpRequest, item: RecheckItem) -> dict[str, object]:
+    return {
+        **rechecks.item_row(item),
+        "store": item.store.nickname,
+        "tenant": item.store.tenant.name,
+        "url": _staff_store_url(request, item.store),
+    }
+
+
+def _batch_items(batch: RecheckBatch) -> QuerySet[RecheckItem]:
+    return batch.items.select_related("store", "store__tenant").prefetch_related(Prefetch("store__authorizations"))
+
+
 @require_GET
 @staff_required
 def staff_batch(request: HttpRequest, code: str) -> HttpResponse:
     batch = get_object_or_404(RecheckBatch.objects.select_related("created_by"), code=code)
-    items = batch.items.select_related("store", "store__tenant").prefetch_related(
-        Prefetch("store__authorizations")
-    )
-    page = Paginator(items.order_by("status", "id"), settings.SYNC_ROWS_PER_PAGE).get_page(
+    page = Paginator(_batch_items(batch).order_by("status", "id"), settings.SYNC_ROWS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    ctx = {"batch": batch, "progress": rechecks.progress(batch), "page": page, "Status": RecheckItem.Status}
+    ctx = {
+        "batch": batch,
+        "progress": rechecks.progress(batch),
+        "page": page,
+        "rows": [_batch_row(request, item) for item in page.object_list],
+        "failures": [_batch_row(request, item) for item in rechecks.failures(batch)],
+        "Status": RecheckItem.Status,
+    }
     return render(request, "sync/staff_batch.html", ctx)
 
 
 @require_GET
 @staff_required
 def staff_batch_progress(request: HttpRequest, code: str) -> JsonResponse:
+    """The counts, the failed stores named, and the rows the page shows (`items`: their ids, comma-separated), so
+    the page updates its rows with the counts instead of saying "Finished." over rows still pending."""
     batch = get_object_or_404(RecheckBatch, code=code)
-    return JsonResponse(rechecks.progress(batch))
+    ids = [
+        int(i)
+        for i in request.GET.get("items", "").split(",")[: settings.SYNC_ROWS_PER_PAGE]
+        if i.isascii() and i.isdigit() and len(i) <= 18  # a bigint; anything else is no row of this page
+    ]
+    data = rechecks.progress(batch)
+    data["failures"] = [_batch_row(request, item) for item in rechecks.failures(batch)]
+    data["items"] = [_batch_row(request, item) for item in _batch_items(batch).filter(pk__in=ids).order_by("pk")]
+    return JsonResponse(data)

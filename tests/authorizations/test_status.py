@@ -21,6 +21,11 @@ class CombinedStatusTests(BaseTestCase):
             a.expires_at = timezone.now() + timedelta(
                 days=expires_in_days if expires_in_days is not None else 365
             )
+            if capability == Capability.ADS:
+                # A seller profile of the store's US site: advertising can be used.
+                a.ads_profiles = [
+                    {"marketplace_id": "ATVPDKIKX0DER", "account_type": "seller", "country_code": "US"}
+                ]
         a.save()
 
     def combined(self) -> tuple[str, str]:
