@@ -34,6 +34,8 @@ CSRF_EXEMPT = {
     "getDestinations), grantless access token header.",
     "sandbox/<region:region>/sp/notifications/v1/destinations/<str:destination_id>": "SP-API imitation "
     "(getDestination, deleteDestination), grantless access token header.",
+    "sandbox/<region:region>/sp/notifications/v1/subscriptions": "SP-API imitation (getSubscriptions), the "
+    "seller's access token header.",
     "sandbox/<region:region>/sp/notifications/v1/subscriptions/<str:notification_type>": "SP-API imitation "
     "(createSubscription, getSubscription), the seller's access token header.",
     "sandbox/<region:region>/sp/notifications/v1/subscriptions/<str:notification_type>/<str:subscription_id>": "SP-API "
