@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
-from authorizations.models import Authorization, AuthStatus
+from authorizations.models import AuditEvent, Authorization, AuthStatus
 from tests.authorizations.helpers import FlowTestCase
 
 PO = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -106,6 +106,15 @@ class ChinesePageTests(FlowTestCase):
             f'<div class="small muted" data-testid="history-detail">Amazon 卖家 {self.seller.selling_partner_id}</div>',
             html,
         )
+
+    def test_the_history_says_the_region_sites_and_changes_in_words(self) -> None:
+        AuditEvent.objects.create(
+            store=self.store, user=self.alice, action="store.updated", detail="nickname,sites"
+        )
+        text = self.page(reverse("stores:detail", args=[self.store.code]))
+        self.assertIn("店铺已创建 北美 · US、CA", text)
+        self.assertIn("已更改：账号名称、授权站点", text)
+        self.assertNotIn("NA US,CA", text)
 
     def test_an_authorized_store_says_authorized_once(self) -> None:
         self.authorize("listings")
