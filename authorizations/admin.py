@@ -119,7 +119,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["store__nickname", "user__email", "tenant__name", "detail"]
     list_select_related = ["tenant", "store", "user"]
 
-    # The event in words, as the store page's history says it (the stored codes stay in the filters).
+    # The event in words, as the store page's history says it (the stored codes are only the filters' values).
     @admin.display(description=_("What"), ordering="action")
     def what(self, event: AuditEvent) -> str:
         return event.action_label
@@ -154,14 +154,7 @@ class NewSecretForm(forms.ModelForm):
 class ApplicationCredentialAdmin(admin.ModelAdmin):
     form = NewSecretForm
     list_display = ["kind", "client_id", "secret_expires_at", "previous_expires_at", "rotated_at"]
-    readonly_fields = [
-        "kind",
-        "client_id",
-        "previous_expires_at",
-        "rotation_requested_at",
-        "rotated_at",
-        "updated_at",
-    ]
+    readonly_fields = ["kind", "client_id", "previous_expires_at", "rotation_requested_at", "rotated_at", "updated_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # seeded from the environment
@@ -175,9 +168,7 @@ class ApplicationCredentialAdmin(admin.ModelAdmin):
             now = timezone.now()
             expires = form.cleaned_data.get("secret_expires_at") or now + timedelta(days=180)
             overlap = now + timedelta(days=form.cleaned_data.get("overlap_days") or 0)
-            app_secrets.store_new_secret(
-                obj.kind, secret, expires, overlap, f"rotated by hand in admin by {request.user}"
-            )
+            app_secrets.store_new_secret(obj.kind, secret, expires, overlap, f"rotated by hand in admin by {request.user}")
         else:
             super().save_model(request, obj, form, change)
 
