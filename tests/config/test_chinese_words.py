@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from unittest import mock
 
 from django.conf import settings
 from django.test import Client
@@ -18,8 +19,8 @@ from tests.authorizations.helpers import FlowTestCase
 PO = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 OLD_WORDS = ("续期", "停用", "分销商账户", "账户", "卖家中心")
 CJK = "\u4e00-\u9fff"
-# A Chinese character followed by an ASCII colon ("角色说明:"), where Chinese writes "：".
-ASCII_COLON = re.compile(f"[{CJK}]:")
+# A Chinese character or a placeholder followed by an ASCII colon ("角色说明:"), where Chinese writes "：".
+ASCII_COLON = re.compile(f"[{CJK}]:|%\\([a-z_]+\\)[sd]:")
 # Chinese glued to a Latin word or a number ("0 个SKU映射"); the portal's Chinese puts a space between them.
 GLUED_LATIN = re.compile(f"[{CJK}][A-Za-z0-9]|[A-Za-z0-9][{CJK}]")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\\n")
@@ -99,6 +100,17 @@ class ChinesePageTests(FlowTestCase):
         self.assertIn("角色说明：", texts["team"])
         self.assertIn("卖家后台", texts["start"])
         self.assertIn("确定要禁用载单功能授权吗？", texts["disable"])
+
+    def test_a_failed_recheck_names_its_capability_with_a_full_width_colon(self) -> None:
+        # Amazon's answer itself is not the point here (and the sandbox, answering in this thread, resets the
+        # language): the check reports an error, the message names the capability.
+        with mock.patch("authorizations.views.recheck_grant", return_value="amazon_error"):
+            r = self.client.post(
+                reverse("authorizations:recheck", args=[self.store.code, "orders"]), follow=True
+            )
+        alert = re.search(r'<p class="alert warning" role="status">([^<]*)</p>', r.content.decode())
+        assert alert is not None
+        self.assertTrue(alert.group(1).startswith("载单功能："), alert.group(1))
 
     def test_the_history_gives_the_detail_its_own_line(self) -> None:
         html = self.client.get(reverse("stores:detail", args=[self.store.code])).content.decode()
