@@ -95,6 +95,7 @@ class ChinesePageTests(FlowTestCase):
         self.assertIn("续订授权", texts["store"])
         self.assertIn("禁用授权", texts["store"])
         self.assertIn("0 个 SKU 映射", texts["store"])
+        self.assertIn("美国 (US)、加拿大 (CA)", texts["store"])
         self.assertIn("下一步：", texts["store"])
         self.assertIn("载单功能：已授权", texts["list"])
         self.assertIn("角色说明：", texts["team"])
