@@ -5,11 +5,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from authorizations import app_secrets
 from authorizations.models import (
+    ACTION_LABELS,
     ApplicationCredential,
     AuditEvent,
     Authorization,
@@ -82,12 +85,48 @@ class AuthorizationAttemptAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The actions by their names, not their stored codes."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(code, str(label)) for code, label in ACTION_LABELS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class AuditOutcomeFilter(admin.SimpleListFilter):
+    """The outcomes that occur, by the words the store page's history uses."""
+
+    title = _("outcome")
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = AuditEvent.objects.exclude(outcome="").values_list("outcome", flat=True).distinct()
+        return sorted(((c, AuditEvent(outcome=c).outcome_label) for c in codes), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        return queryset.filter(outcome=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "tenant", "store", "user", "capability", "action", "outcome", "ip"]
-    list_filter = ["action", "outcome", "capability"]
+    list_display = ["created_at", "tenant", "store", "user", "capability", "what", "result", "ip"]
+    list_filter = [AuditActionFilter, AuditOutcomeFilter, "capability"]
     search_fields = ["store__nickname", "user__email", "tenant__name", "detail"]
     list_select_related = ["tenant", "store", "user"]
+
+    # The event in words, as the store page's history says it (the stored codes are only the filters' values).
+    @admin.display(description=_("What"), ordering="action")
+    def what(self, event: AuditEvent) -> str:
+        return event.action_label
+
+    @admin.display(description=_("Result"), ordering="outcome")
+    def result(self, event: AuditEvent) -> str:
+        return event.outcome_label
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

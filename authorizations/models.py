@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from accounts.models import Tenant
 from amazon import marketplaces
@@ -342,8 +343,16 @@ class AuditEvent(models.Model):
                 "sites": _("sites"),
                 "initial_order_date": _("initial order-pull date"),
             }
-            changed = ", ".join(str(names.get(part, part)) for part in detail.split(","))
+            changed = pgettext("list separator", ", ").join(
+                str(names.get(part, part)) for part in detail.split(",")
+            )
             return str(_("Changed: %(fields)s")) % {"fields": changed}
+        if self.action == "store.created":
+            # Stored as "NA US,CA": the region's name and the sites, in the reader's words.
+            region, _sep, sites = detail.partition(" ")
+            regions = dict(marketplaces.REGIONS)
+            listed = pgettext("list separator", ", ").join(sites.split(",")) if sites else ""
+            return " · ".join(str(part) for part in (regions.get(region, region), listed) if part)
         notes = {
             "callback in another browser": _("Amazon's answer arrived in another browser."),
             "declined in the browser that received the callback": _(

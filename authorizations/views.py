@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -205,7 +206,7 @@ def recheck(request: HttpRequest, code: str, capability: str) -> HttpResponse:
         )
     else:
         text, todo = describe(result)
-        messages.warning(request, f"{cap.label}: {text} {todo}")
+        messages.warning(request, f"{cap.label}{pgettext('label separator', ': ')}{text} {todo}")
     return redirect("stores:detail", code=store.code)
 
 

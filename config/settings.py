@@ -323,6 +323,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own default "django" handler would print each of its lines (and a 403's traceback) a second
+        # time next to the root's: one handler, ours.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # runserver's request lines carry query strings (OAuth callbacks): through the redacting handler.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -20,14 +20,27 @@ class StoreAdminForm(forms.ModelForm):
     """Sites as checkboxes of real marketplaces (not raw JSON), checked against the store's region."""
 
     sites = forms.MultipleChoiceField(
-        label=_("sites"),
-        choices=[(m.site, f"{marketplaces.site_label(m.site)} · {m.region}") for m in marketplaces.MARKETPLACES],
+        label=_("Sites"),
+        choices=[
+            (m.site, f"{marketplaces.site_label(m.site)} · {m.region}") for m in marketplaces.MARKETPLACES
+        ],
         widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
         model = Store
         fields = ["tenant", "nickname", "region", "sites", "initial_order_date", "timezone", "created_by"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A store's region never changes: show the sites of its region only, not every region's (the field
+            # still knows them all, so a site of another region is the clear error of clean(), not "invalid choice").
+            self.fields["sites"].widget.choices = [  # type: ignore[attr-defined]
+                (m.site, marketplaces.site_label(m.site))
+                for m in marketplaces.MARKETPLACES
+                if m.region == self.instance.region
+            ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

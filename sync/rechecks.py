@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_q.tasks import async_task
 
 from accounts.models import User
@@ -306,7 +307,12 @@ def item_row(item: RecheckItem) -> dict[str, object]:
             if code != "ok"
         ],
         "capabilities": [
-            {"status": a.status, "text": f"{a.get_capability_display()}: {a.get_status_display()}"}
+            {
+                "status": a.status,
+                "text": a.get_capability_display()
+                + pgettext("label separator", ": ")
+                + a.get_status_display(),
+            }
             for a in item.store.authorizations.all()
         ],
     }

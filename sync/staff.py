@@ -11,6 +11,8 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Tenant
 from amazon import marketplaces
@@ -104,8 +106,26 @@ class Filters:
         return [(k, "1" if v is True else str(v)) for k, v in self.__dict__.items() if v]
 
     def describe(self) -> str:
-        parts = [f"{k}={v}" for k, v in self.__dict__.items() if v]
-        return ", ".join(parts) or "all stores"
+        """The filter in the reader's words (stored with a re-check batch, so in the language of staff who ran it)."""
+        parts: list[str] = []
+        if self.q:
+            parts.append(_("search “%(q)s”") % {"q": self.q})
+        labelled = (
+            (self.status, dict(CombinedStatus.choices)),
+            (self.region, dict(marketplaces.REGIONS)),
+            (self.capability, dict(Capability.choices)),
+            (self.cap_status, dict(AuthStatus.choices)),
+        )
+        parts += [str(labels.get(value, value)) for value, labels in labelled if value]
+        if self.tenant:
+            parts.append(Tenant.objects.filter(code=self.tenant).values_list("name", flat=True).first() or "")
+        if self.archived:
+            parts.append(_("archived included"))
+        if not parts:
+            return str(_("All stores"))
+        return _("All stores matching the filter: %(filter)s") % {
+            "filter": pgettext("list separator", ", ").join(str(p) for p in parts if p)
+        }
 
     @property
     def active(self) -> bool:

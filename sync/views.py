@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Tenant
@@ -304,11 +305,13 @@ def staff_recheck(request: HttpRequest) -> HttpResponse:
     filters = Filters.from_query(request.POST)
     if request.POST.get("all_matching") == "1":
         stores = stores_for(filters)
-        description = f"all matching: {filters.describe()}"
+        description = filters.describe()
     else:
         codes = [c for c in request.POST.getlist("store") if c][:1000]
         stores = Store.objects.filter(code__in=[c for c in codes if is_uuid(c)])
-        description = f"{len(codes)} selected"
+        description = ngettext("%(n)d selected store", "%(n)d selected stores", len(codes)) % {
+            "n": len(codes)
+        }
     if not stores.exists():
         messages.warning(request, _("Select at least one store to re-check."))
         return redirect(f"{_staff_url()}?{filters.as_query()}")

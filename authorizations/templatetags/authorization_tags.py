@@ -29,3 +29,10 @@ def next_to_authorize(store: Store) -> str:
         if a is None or a.status not in ("authorized", "pending", "disabled"):
             return capability
     return ""
+
+
+@register.filter
+def asks_reauthorization(store: Store, capability: str) -> bool:
+    """Whether the list's action for this capability is a re-authorization, worded as the store page's card."""
+    a = status.authorization_map(store).get(capability)
+    return a is not None and a.status == "needs_reauthorization"

@@ -26,6 +26,28 @@
     });
     syncSites(form);
   });
+  // At phone width the rows of a table become cards (app.css): each cell carries its column's name in data-label,
+  // taken from the table's own header so the two never disagree; empty cells are marked so that they can go.
+  // Rows that a page's script adds or rewrites later (the staff re-check) are labelled as they come.
+  function labelCells(table) {
+    var heads = table.tHead && table.tHead.rows.length ? table.tHead.rows[0].cells : [];
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        Array.prototype.forEach.call(row.cells, function (cell, i) {
+          var label = heads[i] ? heads[i].textContent.trim() : "";
+          if (label && cell.getAttribute("data-label") !== label) cell.setAttribute("data-label", label);
+          var empty = !cell.textContent.trim() && !cell.querySelector("input, select, button, img");
+          if (cell.classList.contains("is-empty") !== empty) cell.classList.toggle("is-empty", empty);
+        });
+      });
+    });
+  }
+  document.querySelectorAll("table.list").forEach(function (table) {
+    labelCells(table);
+    if (window.MutationObserver) {
+      new MutationObserver(function () { labelCells(table); }).observe(table, { childList: true, subtree: true });
+    }
+  });
   // Confirm dialogs for destructive buttons.
   document.querySelectorAll("[data-confirm]").forEach(function (el) {
     el.addEventListener("click", function (e) { if (!window.confirm(el.dataset.confirm)) e.preventDefault(); });

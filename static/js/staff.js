@@ -30,8 +30,10 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  // ": " in English, "：" in Chinese: the page says which (the same translated separator as its own rows).
+  var separator = card.dataset.labelSeparator || ": ";
   function problemsText(problems) {
-    return problems.map(function (p) { return p.capability + ": " + p.text; }).join("; ");
+    return problems.map(function (p) { return p.capability + separator + p.text; }).join("; ");
   }
   // The rows of this page: their ids go with each poll, and each answer rewrites them, so no row says Pending once
   // the counts say Finished (both come from the same answer).
@@ -48,7 +50,7 @@
       var badge = el("span", "badge " + item.badge, item.label);
       badge.setAttribute("data-testid", "batch-result");
       result.appendChild(badge);
-      item.problems.forEach(function (p) { result.appendChild(el("div", "small", p.capability + ": " + p.text)); });
+      item.problems.forEach(function (p) { result.appendChild(el("div", "small", p.capability + separator + p.text)); });
     }
     var caps = tr.querySelector("[data-field=caps]");
     if (caps) {

@@ -28,9 +28,9 @@ AU = "A39IBJ37TRP1C6"
 SYDNEY = ZoneInfo("Australia/Sydney")
 PHONE = {"width": 375, "height": 800}
 DESKTOP = {"width": 1280, "height": 900}
-# Blocks whose content must neither stick out nor be cut (tables scroll inside their .table-wrap instead).
-OVERFLOWING = """() => [...document.querySelectorAll('header .bar, main h1, main p, main dd, main .card, main .alert')]
-  .filter(e => !e.closest('.table-wrap') && e.scrollWidth > e.clientWidth + 1)
+# Blocks whose content must neither stick out nor be cut (tables included: on a phone their rows are cards).
+OVERFLOWING = """() => [...document.querySelectorAll('header .bar, main h1, main p, main dd, main .card, main .alert, main table.list td')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
   .map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().replace(/\\s+/g, ' ').slice(0, 80))"""
 
 
