@@ -1,4 +1,5 @@
-"""A real SQS-protocol server on loopback for the tests: moto_server (moto[server]) as a subprocess.
+"""A real SQS-protocol server on loopback for the tests: moto_server (moto's SQS backend and its Flask server,
+requirements-demo.txt) as a subprocess.
 
 - `shared_server()`: the process's server (one per pytest-xdist worker), started on first use on a free port and
   stopped when the process exits; `sqs_server` is the same as a session-scoped pytest fixture.
@@ -54,7 +55,7 @@ def dummy_credentials() -> None:
 class SqsServer:
     def __init__(self) -> None:
         if not MOTO_SERVER.exists():
-            raise SqsServerMissing(f"{MOTO_SERVER} is missing: install requirements.txt (moto[server]).")
+            raise SqsServerMissing(f"{MOTO_SERVER} is missing: install requirements-demo.txt (moto, Flask).")
         dummy_credentials()
         self.port = _free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
