@@ -50,30 +50,41 @@ class PrefetchTests(SyncTestCase):
 
     def test_the_next_page_is_fetched_in_a_thread_while_the_current_one_is_stored(self) -> None:
         self.authorize_orders()
-        storing = threading.Event()
+        by_next = {after: token for token, after in TOKENS.items()}  # a page's token, by its next token
+        asked = {token: threading.Event() for token in TOKENS}
+        store_began = {token: threading.Event() for token in TOKENS}
+        overlapped: dict[str, bool] = {}
         threads: dict[str, str] = {}
         real_store = orders._store_page
 
+        # Events that stay set, and each side waits for the other: the order in which the job's thread and the
+        # request's thread get to run on a busy machine does not matter.
         def answer(*args: Any, **kwargs: Any) -> orders_api.Page:
             token = kwargs["pagination_token"]
             threads[token] = threading.current_thread().name
+            asked[token].set()
             if token:
-                # Answers only once the previous page is being stored: the two overlap.
-                self.assertTrue(storing.wait(timeout=10), "the next page was not asked for during the store")
+                # Answers only once the previous page is being stored.
+                self.assertTrue(
+                    store_began[by_next[token]].wait(timeout=10), "the previous page was never stored"
+                )
             return canned(token)
 
         def store(r: orders.Run, page: orders_api.Page) -> bool:
-            storing.set()
-            try:
-                return real_store(r, page)
-            finally:
-                storing.clear()
+            store_began[by_next[page.next_token]].set()
+            if page.next_token:
+                # The next page is asked for while this one is stored (it never is when asked only after the store).
+                overlapped[page.next_token] = asked[page.next_token].wait(timeout=10)
+            return real_store(r, page)
 
         with mock.patch.object(orders, "_store_page", side_effect=store):
             self.assertEqual(self.run_with(answer), "done")
         self.assertEqual(Order.objects.filter(store=self.store).count(), 6)
         self.assertEqual(self.state().orders_loaded, 6)
         self.assertEqual(self.state().pagination_token, "")
+        self.assertEqual(
+            overlapped, {"t2": True, "t3": True}, "the next page was not asked for during the store"
+        )
         self.assertFalse(threads[""].startswith("order-page"))
         self.assertTrue(threads["t2"].startswith("order-page") and threads["t3"].startswith("order-page"))
 
