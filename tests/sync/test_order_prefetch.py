@@ -50,23 +50,31 @@ class PrefetchTests(SyncTestCase):
 
     def test_the_next_page_is_fetched_in_a_thread_while_the_current_one_is_stored(self) -> None:
         self.authorize_orders()
-        asked = {token: threading.Event() for token in ("t2", "t3")}
+        by_next = {after: token for token, after in TOKENS.items()}  # a page's token, by its next token
+        asked = {token: threading.Event() for token in TOKENS}
+        store_began = {token: threading.Event() for token in TOKENS}
+        overlapped: dict[str, bool] = {}
         threads: dict[str, str] = {}
         real_store = orders._store_page
 
+        # Events that stay set, and each side waits for the other: the order in which the job's thread and the
+        # request's thread get to run on a busy machine does not matter.
         def answer(*args: Any, **kwargs: Any) -> orders_api.Page:
             token = kwargs["pagination_token"]
             threads[token] = threading.current_thread().name
+            asked[token].set()
             if token:
-                asked[token].set()
+                # Answers only once the previous page is being stored.
+                self.assertTrue(
+                    store_began[by_next[token]].wait(timeout=10), "the previous page was never stored"
+                )
             return canned(token)
 
         def store(r: orders.Run, page: orders_api.Page) -> bool:
-            # A page is stored only once the next one has been asked for: the two overlap. (Waiting on the
-            # store's side, the fetch can start as late as a busy machine makes it; the other way round, a
-            # fetch thread slower than the store waited for a store that was already over.)
+            store_began[by_next[page.next_token]].set()
             if page.next_token:
-                self.assertTrue(asked[page.next_token].wait(timeout=60), "the next page was not asked for")
+                # The next page is asked for while this one is stored (it never is when asked only after the store).
+                overlapped[page.next_token] = asked[page.next_token].wait(timeout=10)
             return real_store(r, page)
 
         with mock.patch.object(orders, "_store_page", side_effect=store):
@@ -74,6 +82,9 @@ class PrefetchTests(SyncTestCase):
         self.assertEqual(Order.objects.filter(store=self.store).count(), 6)
         self.assertEqual(self.state().orders_loaded, 6)
         self.assertEqual(self.state().pagination_token, "")
+        self.assertEqual(
+            overlapped, {"t2": True, "t3": True}, "the next page was not asked for during the store"
+        )
         self.assertFalse(threads[""].startswith("order-page"))
         self.assertTrue(threads["t2"].startswith("order-page") and threads["t3"].startswith("order-page"))
 
