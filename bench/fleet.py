@@ -270,7 +270,7 @@ def build(n: int, rows: list[list[object]]) -> list[int]:
     # sandbox/orders.py MAX_CHANGE_DELAY) are marked generated: each seller's world is the one order below.
     first_day = (vnow - timedelta(minutes=25) - timedelta(days=2)).date()
     days = [first_day + timedelta(days=d) for d in range((vnow.date() - first_day).days + 2)]
-    plan = ratelimit.DEFAULT_PLANS["searchOrders"]
+    plan = ratelimit.PLANS["searchOrders"]
     product = catalog.PRODUCTS[0]
     participations = [{"id": MARKETPLACE, "country_code": "US", "name": "Amazon.com", "participating": True}]
     cached: dict[str, str] = {}

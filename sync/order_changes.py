@@ -26,7 +26,7 @@ from amazon.errors import AmazonError
 from authorizations import app_secrets, credentials
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
-from sync import grants, jobs, order_store, ratelimit
+from sync import grants, jobs, order_store, paced
 from sync.models import NotificationDestination, OrderChangeSubscription
 
 log = logging.getLogger(__name__)
@@ -354,29 +354,17 @@ def load(store_id: int, order_id: str) -> str:
     auth = Authorization.objects.select_related("store").get(store_id=store_id, capability=Capability.ORDERS)
     if not grants.runnable(auth):
         return "not_authorized"
-    seller = grants.seller_id(auth)
-    wait = ratelimit.take(seller, Capability.ORDERS, GET_ORDER, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
-    if wait:
-        # getOrder's bucket (rate 0.5/s, burst 30, orders_2026-01-01.json) is empty: the poll will bring it anyway.
-        return "rate_limited"
-
-    grant = grants.Grant(auth, Capability.ORDERS, _refused)
+    # The authorization was just read and one call follows: it is not read again (recheck_every=None).
+    pacer = paced.Pacer(grants.Grant(auth, Capability.ORDERS, _refused), GET_ORDER, recheck_every=None)
     base = endpoints.for_region(auth.store.region).sp_api
     try:
-        grant.renew()
-        while True:
-            try:
-                order = api.get_order(base, grant.token, order_id)
-                break
-            except api.OrdersApiError as e:
-                if e.kind == "unauthorized" and grant.retry_after_403():
-                    continue
-                raise
+        order = pacer.call(lambda token: api.get_order(base, token, order_id))
+    except paced.Later:
+        # getOrder's bucket (rate 0.5/s, burst 30, orders_2026-01-01.json) is empty: the poll will bring it anyway.
+        return "rate_limited"
     except (api.OrdersApiError, Refused) as e:
         # The poll confirms every order: a notified order that cannot be read now is loaded by it.
         log.info("notified order %s of store %s not loaded now: %s", order_id, store_id, e)
-        if isinstance(e, api.OrdersApiError) and e.kind == "throttled":
-            ratelimit.throttled(seller, Capability.ORDERS, GET_ORDER)
         return "not_loaded"
     if order.marketplace_id and order.marketplace_id not in auth.store.marketplace_ids:
         return "other_site"

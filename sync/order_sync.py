@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from amazon import endpoints
 from amazon import orders as api
 from authorizations import alarms, credentials
 from authorizations.models import Authorization, Capability
-from sync import grants, order_state, prefetch, ratelimit
+from sync import grants, order_state, paced, prefetch
 from sync.cadence import poll_pause
 from sync.lease import LostLease, claim, release
 from sync.models import OrderSync, UnreadableOrder
@@ -44,6 +43,9 @@ from sync.order_store import keep_aside, upsert
 
 log = logging.getLogger(__name__)
 OPERATION = "searchOrders"
+# Jobs run only while authorized: a disable, revoke or archive stops the job within this many seconds (at the next
+# page once they passed). Reading the authorization and the store before every page would cost two queries a page.
+RECHECK_SECONDS = 1.0
 
 
 class Stop(Exception):
@@ -60,12 +62,20 @@ class Run:
     auth: Authorization
     worker: str
     grant: grants.Grant = field(init=False)
+    pacer: paced.Pacer = field(init=False)
     changed: int = 0  # orders new or changed in this run (adaptive polling)
-    rate_seen: float | None = None  # the last x-amzn-RateLimit-Limit the bucket was told about
     unreadable: bool | None = None  # whether the store has unreadable orders kept aside (read once per run)
 
     def __post_init__(self) -> None:
         self.grant = grants.Grant(self.auth, Capability.ORDERS, lambda e: _token_refused(self, e))
+        # `run` has just read the authorization and its store: the first page does not read them again.
+        self.pacer = paced.Pacer(
+            self.grant,
+            OPERATION,
+            budget=settings.SYNC_TASK_BUDGET_SECONDS,
+            recheck_every=RECHECK_SECONDS,
+            store_fields=("archived_at", "sites"),
+        )
 
     @property
     def seller(self) -> str:
@@ -95,23 +105,15 @@ def run(store_id: int) -> str:
         release(state, worker)
 
 
-# Jobs run only while authorized: a disable, revoke or archive stops the job within this many seconds (at the next
-# page once they passed). Reading the authorization and the store before every page would cost two queries a page.
-RECHECK_SECONDS = 1.0
-
-
 def _pages(r: Run) -> str:
-    deadline = time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS
+    """The pages of the store's query, through the paced skeleton's steps (sync/paced.py) one by one: while a page
+    is stored, the next one is already asked for (sync/prefetch.py) with a token taken for it."""
+    p = r.pacer
     r.grant.renew()
-    checked = time.monotonic()  # `run` has just read the authorization and its store
     ahead = prefetch.Ahead()
     try:
         while True:
-            if time.monotonic() - checked >= RECHECK_SECONDS:
-                r.auth.refresh_from_db(fields=["status", "refresh_token_encrypted", "granted_marketplaces"])
-                r.auth.store.refresh_from_db(fields=["archived_at", "sites"])
-                checked = time.monotonic()
-            if not grants.runnable(r.auth):
+            if not p.may_run():
                 return "not_authorized"
             marketplace_ids = order_state.order_marketplaces(r.auth)
             if not marketplace_ids:
@@ -120,48 +122,40 @@ def _pages(r: Run) -> str:
                 return "stopped"
             pending = ahead.take(marketplace_ids)
             if pending is None:
-                wait = _take_token(r)
+                wait = p.take()
                 if wait:
                     order_state.reschedule(r.state, wait)
                     return "rate_limited"
                 pending = prefetch.now(_request(r, marketplace_ids, r.state.pagination_token))
             # While a page is on its way, the token for the page after it is taken (so the next request leaves the
             # moment this one is answered); it goes back to the bucket when no next request is sent after all.
-            permit = not pending.done() and time.monotonic() <= deadline and not _take_token(r)
+            permit = not pending.done() and not p.over_budget() and not p.take()
             try:
                 page = pending.result()
             except BaseException as e:
                 if permit:
-                    ratelimit.give_back(r.seller, Capability.ORDERS, OPERATION)
+                    p.give_back()
                 if not isinstance(e, api.OrdersApiError):
                     raise
-                if e.kind == "unauthorized" and r.grant.retry_after_403():
+                if p.failed(e):
                     continue
                 return _failed(r, e)
-            r.grant.accepted()
-            if page.rate_limit != r.rate_seen:
-                ratelimit.observe_limit(r.seller, Capability.ORDERS, OPERATION, page.rate_limit)
-                r.rate_seen = page.rate_limit
-            over = time.monotonic() > deadline
+            p.answered(page.rate_limit)
+            over = p.over_budget()
             # The next page is asked for while this one is stored. The cursor still moves only with this page's
             # transaction: a lost lease or a failure drops the page fetched ahead, and the next run asks again.
-            if page.next_token and not over and (permit or not _take_token(r)):
+            if page.next_token and not over and (permit or not p.take()):
                 ahead.start(_request(r, marketplace_ids, page.next_token), marketplace_ids)
             elif permit:
-                ratelimit.give_back(r.seller, Capability.ORDERS, OPERATION)
+                p.give_back()
             if _store_page(r, page):
                 return "done"
-            if over or (time.monotonic() > deadline and not ahead.pending):
+            if over or (p.over_budget() and not ahead.pending):
                 # Hand over to a fresh task well before django-q2's timeout would kill this one.
                 order_state.reschedule(r.state, 0.0)
                 return "continues"
     finally:
         ahead.drop()
-
-
-def _take_token(r: Run) -> float:
-    """A searchOrders token from the shared bucket (short waits slept): 0.0, or the long wait to schedule."""
-    return ratelimit.take(r.seller, Capability.ORDERS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
 
 
 def _token_refused(r: Run, e: credentials.VerificationError) -> Stop:
@@ -284,11 +278,12 @@ def _latest(page: api.Page) -> datetime | None:
 
 
 def _failed(r: Run, e: api.OrdersApiError) -> str:
+    """A failed page: the error recorded on the store's OrderSync row, and a back-off or a stop."""
     s = r.state
     if e.kind == "throttled":
-        wait = ratelimit.throttled(r.seller, Capability.ORDERS, OPERATION)
+        # The pacer has emptied our bucket: the run resumes when it holds a token again.
         order_state.record(s, "throttled", e.message)
-        order_state.reschedule(s, wait)
+        order_state.reschedule(s, r.pacer.throttle_wait)
         return "throttled"
     if e.kind == "unauthorized":
         # The grant has already marked the authorization: a fresh token was refused too.
