@@ -125,7 +125,7 @@ def restore_store(request: HttpRequest, store: Store) -> None:
 def site_warnings(store: Store) -> list[str]:
     """Chosen sites where Amazon does not list the seller as participating, for any SP-API authorization that
     recorded getMarketplaceParticipations (sellers.json: participation.isParticipating). Order loading asks only for
-    the participating ones (sync.orders.order_marketplaces), so these sites load no orders."""
+    the participating ones (sync.order_state.order_marketplaces), so these sites load no orders."""
     missing: set[str] = set()
     for a in store.authorizations.all():
         if not (a.is_spapi and a.granted_marketplaces):

@@ -78,7 +78,7 @@ def run(quick: bool = False) -> bool:
     from authorizations.models import Authorization, AuthStatus, Capability
     from sandbox import api as sandbox_api
     from stores.models import Store
-    from sync import jobs, orders
+    from sync import jobs, order_state
     from sync.models import Order, OrderSync
     from tests.base import make_store, make_user
 
@@ -104,7 +104,7 @@ def run(quick: bool = False) -> bool:
     auth.save()
     Store.objects.filter(pk=store.pk).update(selling_partner_id=seller.selling_partner_id)
     auth.store.refresh_from_db()
-    orders.prepare(auth)
+    order_state.prepare(auth)
     sandbox_api.set_fault("orders", "slow", 0.5)  # each page takes a while, so the faults land mid-backfill
     port = free_port()
     web = start_gunicorn(port, 2, 4)

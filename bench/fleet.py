@@ -6,7 +6,7 @@ one order changed in that window, so every sync is one searchOrders call that re
 state of a fleet of small sellers.
 
 Two measures, side by side in one run:
-- dispatch: `sync.orders.dispatch_due` with 1,000 and with 10,000 due stores (quick: a tenth and all), CPU and wall
+- dispatch: `sync.dispatch.dispatch_due` with 1,000 and with 10,000 due stores (quick: a tenth and all), CPU and wall
   per dispatched store (this process and its PostgreSQL backend); the ratio should be flat;
 - notified orders (after the syncs, same cluster): every seller's order moves to Unshipped at the sandbox and the
   ORDER_CHANGE document the sandbox would deliver for it (sandbox.notifications.order_change_document) goes through
@@ -270,7 +270,7 @@ def build(n: int, rows: list[list[object]]) -> list[int]:
     # sandbox/orders.py MAX_CHANGE_DELAY) are marked generated: each seller's world is the one order below.
     first_day = (vnow - timedelta(minutes=25) - timedelta(days=2)).date()
     days = [first_day + timedelta(days=d) for d in range((vnow.date() - first_day).days + 2)]
-    plan = ratelimit.DEFAULT_PLANS["searchOrders"]
+    plan = ratelimit.PLANS["searchOrders"]
     product = catalog.PRODUCTS[0]
     participations = [{"id": MARKETPLACE, "country_code": "US", "name": "Amazon.com", "participating": True}]
     cached: dict[str, str] = {}
@@ -515,18 +515,18 @@ def _make_due(sync_ids: list[int], count: int) -> None:
 
 def dispatch_once(sync_ids: list[int], due: int, keep: bool = False) -> tuple[int, float, float]:
     """(stores dispatched, wall ms per store, CPU ms per store of this process and its PostgreSQL backend)."""
-    from sync import orders
+    from sync import dispatch
 
     _make_due(sync_ids, due)
     backend = backend_pid()
     pg_before = backend_cpu(backend) or 0.0
     cpu_before = own_cpu()
     t = time.perf_counter()
-    count = orders.dispatch_due()
+    count = dispatch.dispatch_due()
     wall = time.perf_counter() - t
     cpu = own_cpu() - cpu_before + (backend_cpu(backend) or 0.0) - pg_before
     if keep:
-        while orders.dispatch_due():  # a dispatcher with a batch limit leaves the rest for its next passes
+        while dispatch.dispatch_due():  # a dispatcher with a batch limit leaves the rest for its next passes
             pass
     else:
         _undo_dispatch(sync_ids)

@@ -3,7 +3,7 @@
 Two runs side by side, on the whole stack (gunicorn sandbox, qcluster, `manage.py sync_loop`, PostgreSQL, the
 SQS-protocol server):
 - polling alone (ORDER_CHANGE off): each store is polled as often as its searchOrders bucket allows while orders keep
-  coming (sync/orders.py `poll_pause`). Amazon's rate (0.0056/s, orders_2026-01-01.json) allows one request every
+  coming (sync/cadence.py `poll_pause`). Amazon's rate (0.0056/s, orders_2026-01-01.json) allows one request every
   178.6 s, so an order created at a random moment waits on average half of that, and the p95 floor is 0.95 × 178.6 s
   (plus nothing: the sandbox answers up to the moment of the request). Target: p95 ≤ 1.2 × that floor. The sandbox
   clock runs ×SCALE here so the run takes minutes; latencies are in Amazon's (virtual) seconds.
@@ -42,7 +42,7 @@ SCALE = 10.0
 def _setup(n: int, per_day: int) -> list[Any]:
     from sandbox import api as sandbox_api
     from sandbox import clock
-    from sync import orders
+    from sync import order_state
     from sync.models import OrderSync
     from tests.base import make_store, make_user
 
@@ -55,7 +55,7 @@ def _setup(n: int, per_day: int) -> list[Any]:
             f"Latency seller {i}", "NA", ["ATVPDKIKX0DER"], orders_per_day=per_day
         )
         auth = grant_orders(store, seller)
-        state = orders.prepare(auth)
+        state = order_state.prepare(auth)
         now_virtual = clock.now()
         OrderSync.objects.filter(pk=state.pk).update(
             phase=OrderSync.Phase.INCREMENTAL,

@@ -61,7 +61,7 @@ def backfill(index: int, scale: float, days: int, port: int, sandbox_pid: int) -
     from amazon import http
     from sandbox import api as sandbox_api
     from stores.models import Store
-    from sync import orders
+    from sync import order_state, order_sync
     from sync.models import Order
     from tests.base import make_store, make_user
 
@@ -73,7 +73,7 @@ def backfill(index: int, scale: float, days: int, port: int, sandbox_pid: int) -
         f"Backfill seller ×{scale:g}", "NA", ["ATVPDKIKX0DER"], orders_per_day=PER_DAY
     )
     auth = grant_orders(store, seller)
-    state = orders.prepare(auth)
+    state = order_state.prepare(auth)
 
     calls: Counter[int] = Counter()
     stamps: list[float] = []
@@ -95,7 +95,7 @@ def backfill(index: int, scale: float, days: int, port: int, sandbox_pid: int) -
             http.request = counting  # type: ignore[assignment]
             deadline = time.time() + 600
             while time.time() < deadline:
-                outcome = orders.run(store.pk)
+                outcome = order_sync.run(store.pk)
                 result.outcomes[outcome] += 1
                 state.refresh_from_db()
                 if state.backfill_done or outcome in ("not_authorized", "needs_reauthorization"):

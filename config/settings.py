@@ -432,7 +432,7 @@ AUTHORIZATION_RENEWAL_WARNING_DAYS = 30
 
 # Background work: order loading, inventory push, re-checks (sync app).
 # The longest pause between incremental order syncs of a store (lastUpdatedAfter). A store whose orders keep coming is
-# polled as often as Amazon's searchOrders rate limit lets it (sync/orders.py, "adaptive polling") and backs off
+# polled as often as Amazon's searchOrders rate limit lets it (sync/cadence.py, "adaptive polling") and backs off
 # towards this when quiet, or stays at it while ORDER_CHANGE notifications bring its orders.
 ORDER_SYNC_INTERVAL_MINUTES = env.int("ORDER_SYNC_INTERVAL_MINUTES", default=15)
 # Quiet incremental runs in a row before the polling pause starts doubling.
@@ -449,7 +449,7 @@ ORDER_SYNC_PAGE_SIZE = env.int("ORDER_SYNC_PAGE_SIZE", default=100)
 ORDER_SYNC_OVERLAP_MINUTES = env.int("ORDER_SYNC_OVERLAP_MINUTES", default=5)
 # Keep each order's JSON as Amazon sent it.
 ORDER_SYNC_KEEP_RAW = env.bool("ORDER_SYNC_KEEP_RAW", default=False)
-# The next page of an order search is asked for in a thread while the current one is stored (sync/orders.py _Ahead).
+# The next page of an order search is asked for in a thread while the current one is stored (sync/prefetch.py `Ahead`).
 ORDER_SYNC_PREFETCH_IN_THREAD = env.bool("ORDER_SYNC_PREFETCH_IN_THREAD", default=True)
 # A task stops starting new pages after this long and continues in a new task (must stay well below Q_TIMEOUT).
 SYNC_TASK_BUDGET_SECONDS = env.int("SYNC_TASK_BUDGET_SECONDS", default=300)

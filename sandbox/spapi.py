@@ -519,8 +519,6 @@ INCLUDED_DATA = (
 )  # fmt: skip
 MAX_SKU = 200  # SandboxListing.sku
 MAX_PRODUCT_TYPE = 100  # SandboxListing.product_type
-# getListingsItem's usage plan in the model: rate 5, burst 10 (sandbox/ratelimit.py's table does not list it).
-ratelimit.PLANS.setdefault("getListingsItem", ratelimit.UsagePlan(5.0, 10))
 
 
 def _listing_marketplaces(request: HttpRequest, call: Call) -> list[str]:

@@ -23,7 +23,7 @@ from stores.forms import StoreCreateForm, StoreEditForm
 from stores.models import CombinedStatus, Store
 from stores.paging import paginate
 from stores.templatetags.times import zone_label
-from sync import orders as sync_orders
+from sync import order_dates
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def store_edit(request: HttpRequest, code: str) -> HttpResponse:
             actions.update_store(request, store, **form.cleaned_data)
             messages.success(request, _("The store was saved."))
             # Here, not in update_store: authorizations may not import sync (docs/architecture.md, "Layers").
-            change = sync_orders.initial_date_changed(store, old_date, store.initial_order_date)
+            change = order_dates.initial_date_changed(store, old_date, store.initial_order_date)
             note = _initial_date_note(store, change)
             if note:
                 messages.info(request, note)
@@ -132,7 +132,7 @@ def store_edit(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "stores/edit.html", {"store": store, "form": form})
 
 
-def _initial_date_note(store: Store, change: sync_orders.DateChangeResult) -> str:
+def _initial_date_note(store: Store, change: order_dates.DateChangeResult) -> str:
     """What the edited initial order-pull date does to the orders, in the seller's words."""
     tz = ZoneInfo(store.timezone or store.primary_site.timezone)
 
@@ -143,7 +143,7 @@ def _initial_date_note(store: Store, change: sync_orders.DateChangeResult) -> st
         local = at.astimezone(tz)
         return f"{date_format(local, 'SHORT_DATE_FORMAT')} {zone_label(local)}"
 
-    DateChange = sync_orders.DateChange
+    DateChange = order_dates.DateChange
     if change.outcome == DateChange.BACKFILL:
         if change.end is None:
             return _("Past orders will be loaded again from %(start)s; the orders already loaded stay.") % {

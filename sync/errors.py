@@ -19,7 +19,7 @@ ERRORS: dict[str, Promise] = {
     "amazon_error": _("Amazon reported an error while refreshing the access token."),
     "given_up": _("Amazon kept failing; the portal stopped retrying until the next regular run."),
     # The two stops below end order loading until the store is edited, re-checked or re-authorized
-    # (sync.orders.stop_lifted): asking again unchanged would only get the same answer.
+    # (sync.order_state.stop_lifted): asking again unchanged would only get the same answer.
     "no_participating_site": _(
         "Amazon does not list the seller as selling on any of this store's sites, so no orders are requested. "
         "Edit the store's sites or re-authorize with the right seller account."

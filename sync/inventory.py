@@ -18,8 +18,8 @@ with getListingsItem (issues, fulfillmentAvailability) at CONFIRM_AFTER: "applie
 
 from __future__ import annotations
 
+import functools
 import logging
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,7 +33,7 @@ from amazon import listings as api
 from authorizations import credentials, status
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
-from sync import grants, jobs, ratelimit
+from sync import grants, jobs, paced
 from sync.models import InventoryPush, InventoryPushItem, PlatformStock, SkuMapping
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,6 @@ MAX_SERVER_FAILURES = 3
 # 429s in a row that are retried after the bucket's own short wait before the push pauses for longer.
 MAX_QUICK_THROTTLES = 2
 CONFIRM_OPERATION = "getListingsItem"
-# getListingsItem's default usage plan (listingsItems_2021-08-01.json: rate 5, burst 10). sync/ratelimit.py's table
-# does not list the operation; registered here, and left alone once that table has it.
-ratelimit.DEFAULT_PLANS.setdefault(CONFIRM_OPERATION, ratelimit.Plan(5.0, 10))
 # When an accepted quantity is read back, counted from the push. Amazon gives no processing time, so the checks
 # spread out; a quantity still not shown at the last one stays "pending" (Amazon may have sold units meanwhile).
 CONFIRM_AFTER = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=20), timedelta(hours=1))
@@ -122,18 +119,11 @@ class Halt(Exception):
 
 @dataclass
 class Sender:
-    """One pass over a push's queue; the counters of failures in a row decide when it halts."""
+    """One pass over a push's queue; the pacer's counts of failures in a row decide when it halts."""
 
     run: InventoryPush
-    grant: grants.Grant
+    pacer: paced.Pacer
     base: str
-    deadline: float
-    server_failures: int = 0
-    throttles: int = 0
-
-    @property
-    def store(self) -> Store:
-        return self.grant.auth.store
 
 
 def _send(run: InventoryPush, auth: Authorization, todo: list[tuple[SkuMapping, int]]) -> tuple[str, str]:
@@ -142,8 +132,8 @@ def _send(run: InventoryPush, auth: Authorization, todo: list[tuple[SkuMapping, 
     try:
         grant.renew()
         base = endpoints.for_region(auth.store.region).sp_api
-        sender = Sender(run, grant, base, deadline=time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS)
-        _work_through(sender, list(todo))
+        pacer = paced.Pacer(grant, OPERATION, budget=settings.SYNC_TASK_BUDGET_SECONDS)
+        _work_through(Sender(run, pacer, base), list(todo))
     except Halt as h:
         return InventoryPush.Status.STOPPED, h.error
     return "", ""
@@ -162,41 +152,31 @@ def _retry_later(store_id: int) -> None:
 
 
 def _work_through(s: Sender, queue: list[tuple[SkuMapping, int]]) -> None:
-    """Send the queue's SKUs in order until it is empty, the budget is spent, or a Halt."""
+    """Send the queue's SKUs in order until it is empty, the budget is spent or the bucket empty, or a Halt."""
     while queue:
-        s.grant.auth.refresh_from_db(fields=["status"])
-        if s.grant.auth.status != AuthStatus.AUTHORIZED:
-            raise Halt("not_authorized")
-        wait = ratelimit.take(
-            s.grant.seller, Capability.LISTINGS, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS
-        )
-        if wait or time.monotonic() > s.deadline:
-            jobs.enqueue_inventory_push(s.store.pk, timezone.now() + timedelta(seconds=wait))
-            return
         mapping, quantity = queue[0]
-        if _send_one(s, mapping, quantity):
-            queue.pop(0)
-
-
-def _send_one(s: Sender, mapping: SkuMapping, quantity: int) -> bool:
-    """Send one SKU's quantity: True once the SKU is settled (accepted or failed), False to send it again."""
-    try:
-        result = api.set_quantity(
+        request = functools.partial(
+            api.set_quantity,
             s.base,
-            s.grant.token,
-            seller_id=s.grant.seller,
+            seller_id=s.pacer.who,
             sku=mapping.seller_sku,
             marketplace_id=mapping.marketplace_id,
             quantity=quantity,
             issue_locale=api.ISSUE_LOCALE,
         )
-    except api.ListingsApiError as e:
-        return _call_failed(s, mapping, quantity, e)
-    s.grant.accepted()
-    s.server_failures = s.throttles = 0
-    ratelimit.observe_limit(s.grant.seller, Capability.LISTINGS, OPERATION, result.rate_limit)
-    _settle(s.run, mapping, quantity, result)
-    return True
+        try:
+            result = s.pacer.call(request)
+        except paced.Ended:
+            raise Halt("not_authorized") from None
+        except paced.Later as later:
+            jobs.enqueue_inventory_push(s.run.store_id, timezone.now() + timedelta(seconds=later.after))
+            return
+        except api.ListingsApiError as e:
+            if _call_failed(s, mapping, quantity, e):
+                queue.pop(0)
+            continue
+        _settle(s.run, mapping, quantity, result)
+        queue.pop(0)
 
 
 def _settle(run: InventoryPush, mapping: SkuMapping, quantity: int, result: api.PatchResult) -> None:
@@ -217,29 +197,21 @@ def _settle(run: InventoryPush, mapping: SkuMapping, quantity: int, result: api.
 
 
 def _call_failed(s: Sender, mapping: SkuMapping, quantity: int, e: api.ListingsApiError) -> bool:
-    """Like _send_one's answer: False to send the SKU again, True once it is recorded as failed."""
+    """True once the SKU is recorded as failed, False to send it again; the pacer has counted the failure."""
     if e.kind == "unauthorized":
-        if s.grant.retry_after_403():
-            return False
+        # A 403 with a fresh token: the pacer's grant has marked the authorization.
         raise Halt("unauthorized")
     if e.kind == "throttled":
-        _throttled(s)
+        if s.pacer.throttles > MAX_QUICK_THROTTLES:
+            # Repeated 429s mean Amazon wants a real pause, not quick retries.
+            _retry_later(s.run.store_id)
+            raise Halt("throttled")
+        # A lone 429 at 5 requests/s is timing jitter: the emptied bucket spaces the retry.
         return False
     _item(s.run, mapping, quantity, InventoryPushItem.Status.FAILED, f"{e.kind}: {e.message}")
-    s.server_failures = s.server_failures + 1 if e.kind in ("server_error", "network") else 0
-    if s.server_failures >= MAX_SERVER_FAILURES:
+    if s.pacer.server_failures >= MAX_SERVER_FAILURES:
         raise Halt(e.kind)
     return True
-
-
-def _throttled(s: Sender) -> None:
-    ratelimit.throttled(s.grant.seller, Capability.LISTINGS, OPERATION)
-    s.throttles += 1
-    if s.throttles > MAX_QUICK_THROTTLES:
-        # Repeated 429s mean Amazon wants a real pause, not quick retries.
-        _retry_later(s.store.pk)
-        raise Halt("throttled")
-    # A lone 429 at 5 requests/s is timing jitter: the emptied bucket spaces the retry.
 
 
 def _item(run: InventoryPush, mapping: SkuMapping, quantity: int, status: str, error: str) -> None:
@@ -277,14 +249,6 @@ def push_all() -> int:
 # --- confirmation: what Amazon made of an accepted quantity ------------------------------------------------------
 
 
-class Pause(Exception):
-    """The confirmation stops for now and resumes `after` from now."""
-
-    def __init__(self, after: timedelta) -> None:
-        super().__init__(str(after))
-        self.after = after
-
-
 def schedule_confirmation(store_id: int, not_before: timedelta | None = None) -> None:
     """One pending confirmation task per store, at its earliest due read-back (and not before `not_before`)."""
     due = SkuMapping.objects.filter(
@@ -295,15 +259,6 @@ def schedule_confirmation(store_id: int, not_before: timedelta | None = None) ->
     if not_before is not None:
         due = max(due, timezone.now() + not_before)
     jobs.enqueue_listing_confirmation(store_id, due)
-
-
-@dataclass
-class Checker:
-    grant: grants.Grant
-    base: str
-    deadline: float
-    server_failures: int = 0
-    throttles: int = 0
 
 
 def confirm(store_id: int) -> str:
@@ -326,10 +281,10 @@ def confirm(store_id: int) -> str:
             grant = grants.Grant(auth, Capability.LISTINGS, _confirm_refused)
             grant.renew()
             base = endpoints.for_region(auth.store.region).sp_api
-            checker = Checker(grant, base, deadline=time.monotonic() + settings.SYNC_TASK_BUDGET_SECONDS)
-            _check_all(checker, due)
-    except Pause as p:
-        result, resume = "paused", p.after
+            pacer = paced.Pacer(grant, CONFIRM_OPERATION, budget=settings.SYNC_TASK_BUDGET_SECONDS)
+            _check_all(pacer, base, due)
+    except paced.Later as later:
+        result, resume = "paused", timedelta(seconds=later.after)
     except Halt as h:
         return h.error
     schedule_confirmation(store_id, resume)
@@ -340,68 +295,55 @@ def _confirm_refused(e: credentials.VerificationError) -> Exception:
     # A revoked grant is marked by the Grant; anything else (LWA down, throttled) is worth another try later.
     if e.reason == "revoked":
         return Halt(e.reason)
-    return Pause(timedelta(seconds=settings.SYNC_RETRY_BASE_SECONDS))
+    return paced.Later(settings.SYNC_RETRY_BASE_SECONDS)
 
 
-def _check_all(c: Checker, queue: list[SkuMapping]) -> None:
+def _check_all(pacer: paced.Pacer, base: str, queue: list[SkuMapping]) -> None:
+    """Read the queue's SKUs back in order; raises paced.Later to resume later, Halt to stop."""
     while queue:
-        c.grant.auth.refresh_from_db(fields=["status"])
-        if c.grant.auth.status != AuthStatus.AUTHORIZED:
-            raise Halt("not_authorized")
-        wait = ratelimit.take(
-            c.grant.seller, Capability.LISTINGS, CONFIRM_OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS
-        )
-        if wait or time.monotonic() > c.deadline:
-            raise Pause(timedelta(seconds=wait))
-        if _check_one(c, queue[0]):
-            queue.pop(0)
-
-
-def _check_one(c: Checker, mapping: SkuMapping) -> bool:
-    """Read one SKU back: True once it is dealt with for this run, False to call again."""
-    listing: api.Listing | None = None
-    missing = ""
-    try:
-        listing = api.get_listing(
-            c.base,
-            c.grant.token,
-            seller_id=c.grant.seller,
+        mapping = queue[0]
+        request = functools.partial(
+            api.get_listing,
+            base,
+            seller_id=pacer.who,
             sku=mapping.seller_sku,
             marketplace_id=mapping.marketplace_id,
             issue_locale=api.ISSUE_LOCALE,
         )
-    except api.ListingsApiError as e:
-        if e.kind in ("unauthorized", "throttled", "server_error", "network"):
-            return _read_failed(c, mapping, e)
-        # Amazon answered for this SKU without a listing (404, or a 400): a check that found none.
-        missing = e.message
-    else:
-        ratelimit.observe_limit(c.grant.seller, Capability.LISTINGS, CONFIRM_OPERATION, listing.rate_limit)
-    c.grant.accepted()
-    c.server_failures = c.throttles = 0
-    _record(mapping, listing, missing)
-    return True
+        listing: api.Listing | None = None
+        missing = ""
+        try:
+            listing = pacer.call(request)
+        except paced.Ended:
+            raise Halt("not_authorized") from None
+        except api.ListingsApiError as e:
+            if e.kind in ("unauthorized", "throttled", "server_error", "network"):
+                if _read_failed(pacer, mapping, e):
+                    queue.pop(0)
+                continue
+            # Amazon answered for this SKU without a listing (404, or a 400): a check that found none.
+            missing = e.message
+            pacer.answered()
+        _record(mapping, listing, missing)
+        queue.pop(0)
 
 
-def _read_failed(c: Checker, mapping: SkuMapping, e: api.ListingsApiError) -> bool:
+def _read_failed(pacer: paced.Pacer, mapping: SkuMapping, e: api.ListingsApiError) -> bool:
+    """True once the SKU is dealt with for this run, False to read it again; the pacer has counted the failure."""
     if e.kind == "unauthorized":
-        if c.grant.retry_after_403():
-            return False
+        # A 403 with a fresh token: the pacer's grant has marked the authorization.
         raise Halt("unauthorized")
-    retry = timedelta(seconds=settings.SYNC_RETRY_BASE_SECONDS)
+    retry = settings.SYNC_RETRY_BASE_SECONDS
     if e.kind == "throttled":
-        ratelimit.throttled(c.grant.seller, Capability.LISTINGS, CONFIRM_OPERATION)
-        c.throttles += 1
-        if c.throttles > MAX_QUICK_THROTTLES:
-            raise Pause(retry)
+        if pacer.throttles > MAX_QUICK_THROTTLES:
+            raise paced.Later(retry)
         return False
     # 5xx or no answer: try this SKU again later without counting a check.
     SkuMapping.objects.filter(pk=mapping.pk, pushed_at=mapping.pushed_at).update(
-        confirm_at=timezone.now() + retry
+        confirm_at=timezone.now() + timedelta(seconds=retry)
     )
-    c.server_failures += 1
-    if c.server_failures >= MAX_SERVER_FAILURES:
-        raise Pause(retry)
+    if pacer.server_failures >= MAX_SERVER_FAILURES:
+        raise paced.Later(retry)
     return True
 
 

@@ -30,7 +30,7 @@ def enqueue_order_sync(store_id: int, at: datetime | None = None) -> None:
 
 
 def enqueue_order_syncs(store_ids: list[int]) -> None:
-    """Order syncs of many stores, to run now (the dispatcher, sync/orders.py `dispatch_due`).
+    """Order syncs of many stores, to run now (the dispatcher, sync/dispatch.py `dispatch_due`).
 
     Sent after commit, inside one transaction of their own: django-q2's ORM broker then writes the whole batch with
     one commit, instead of a connection check and a commit per task (the Redis broker does not use the database).
@@ -97,7 +97,7 @@ def enqueue_notified_order(store_id: int, order_id: str) -> None:
 def _enqueue(func: str, store_id: int, name: str, at: datetime | None) -> None:
     def send() -> None:
         if at is not None and settings.SYNC_LOOP and func == "sync.tasks.sync_orders":
-            # `manage.py sync_loop` dispatches every due sync within a second of next_run_at (sync/orders.py
+            # `manage.py sync_loop` dispatches every due sync within a second of next_run_at (sync/dispatch.py
             # dispatch_due): a one-off schedule per pause would only add a second, redundant delivery.
             return
         if at is None or at <= timezone.now() + timedelta(seconds=1):

@@ -8,7 +8,7 @@ once per region (grantless), createSubscription with the seller's access token (
 A notification is a hint, never data: it names a seller and an order id, and the order itself is read with
 getOrder under the store's own grant and stored by the same upsert as the polls (an older copy never overwrites a
 newer one). So a forged or repeated notification costs one getOrder and changes nothing, and a lost one is found by
-the next poll, which keeps running, at the longest pause (sync/orders.py `poll_pause`).
+the next poll, which keeps running, at the longest pause (sync/cadence.py `poll_pause`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from amazon import endpoints, lwa, marketplaces, notifications, sqs
@@ -28,9 +26,8 @@ from amazon.errors import AmazonError
 from authorizations import app_secrets, credentials
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import Store
-from sync import grants, jobs, ratelimit
-from sync.models import NotificationDestination, OrderChangeSubscription, OrderSync
-from sync.orders import upsert
+from sync import grants, jobs, order_store, paced
+from sync.models import NotificationDestination, OrderChangeSubscription
 
 log = logging.getLogger(__name__)
 GET_ORDER = "getOrder"
@@ -218,7 +215,7 @@ def unsubscribe(seller: str, region: str) -> str:
     .json), so it works after the seller revoked us. Amazon keeps a subscription when the seller's authorization
     ends (nothing in notifications.json says otherwise), so without this it would keep notifying about a seller no
     store loads orders for. An ended row is not "active": `subscribe_missing` and the next authorization (`subscribe`)
-    subscribe again, and polling leaves the longest pause (sync/orders.py `order_changes_active`). A failed delete
+    subscribe again, and polling leaves the longest pause (sync/cadence.py `order_changes_active`). A failed delete
     keeps the row as it was and is tried again by the daily `subscribe_missing`."""
     if _live(seller, region):
         return "still_used"
@@ -357,40 +354,21 @@ def load(store_id: int, order_id: str) -> str:
     auth = Authorization.objects.select_related("store").get(store_id=store_id, capability=Capability.ORDERS)
     if not grants.runnable(auth):
         return "not_authorized"
-    seller = grants.seller_id(auth)
-    wait = ratelimit.take(seller, Capability.ORDERS, GET_ORDER, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
-    if wait:
-        # getOrder's bucket (rate 0.5/s, burst 30, orders_2026-01-01.json) is empty: the poll will bring it anyway.
-        return "rate_limited"
-
-    grant = grants.Grant(auth, Capability.ORDERS, _refused)
+    # The authorization was just read and one call follows: it is not read again (recheck_every=None).
+    pacer = paced.Pacer(grants.Grant(auth, Capability.ORDERS, _refused), GET_ORDER, recheck_every=None)
     base = endpoints.for_region(auth.store.region).sp_api
     try:
-        grant.renew()
-        while True:
-            try:
-                order = api.get_order(base, grant.token, order_id)
-                break
-            except api.OrdersApiError as e:
-                if e.kind == "unauthorized" and grant.retry_after_403():
-                    continue
-                raise
+        order = pacer.call(lambda token: api.get_order(base, token, order_id))
+    except paced.Later:
+        # getOrder's bucket (rate 0.5/s, burst 30, orders_2026-01-01.json) is empty: the poll will bring it anyway.
+        return "rate_limited"
     except (api.OrdersApiError, Refused) as e:
         # The poll confirms every order: a notified order that cannot be read now is loaded by it.
         log.info("notified order %s of store %s not loaded now: %s", order_id, store_id, e)
-        if isinstance(e, api.OrdersApiError) and e.kind == "throttled":
-            ratelimit.throttled(seller, Capability.ORDERS, GET_ORDER)
         return "not_loaded"
     if order.marketplace_id and order.marketplace_id not in auth.store.marketplace_ids:
         return "other_site"
-    with transaction.atomic():
-        # The same row lock as a poll's page (sync/orders.py `_store_page`): one writer of the store's orders.
-        locked = list(
-            OrderSync.objects.select_for_update().filter(store_id=store_id).values_list("pk", flat=True)
-        )
-        added, _changed = upsert(auth.store, [order])
-        if added and locked:
-            OrderSync.objects.filter(pk=locked[0]).update(orders_loaded=F("orders_loaded") + added)
+    added, _changed = order_store.store_notified(auth.store, order)
     return "stored" if added else "updated" if _changed else "unchanged"
 
 
@@ -399,7 +377,7 @@ def load(store_id: int, order_id: str) -> str:
 
 def loop(stop: list[bool], dispatch_every: float = 1.0, wait_seconds: int = 1) -> None:
     """`manage.py sync_loop`: long-poll the queue and dispatch due order syncs every second, until stop[0]."""
-    from sync import orders
+    from sync import dispatch
 
     name = uuid.uuid4().hex[:8]
     last_dispatch = 0.0
@@ -411,7 +389,7 @@ def loop(stop: list[bool], dispatch_every: float = 1.0, wait_seconds: int = 1) -
                 read(wait_seconds=wait_seconds)
             if time.monotonic() - last_dispatch >= dispatch_every:
                 last_dispatch = time.monotonic()
-                orders.dispatch_due()
+                dispatch.dispatch_due()
         except Exception:  # noqa: BLE001 - one failed pass (a lost database connection, the queue away) is logged
             if stop[0]:
                 break  # stopping: the queue server may already be gone (Ctrl-C reaches every process at once)

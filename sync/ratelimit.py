@@ -25,12 +25,14 @@ class Plan:
     burst: int
 
 
-# Amazon's default usage plans per seller and application (docs/architecture.md, "Amazon").
-DEFAULT_PLANS: dict[str, Plan] = {
-    "getMarketplaceParticipations": Plan(0.016, 15),
-    "searchOrders": Plan(0.0056, 20),
-    "getOrder": Plan(0.5, 30),
-    "patchListingsItem": Plan(5.0, 5),
+# Amazon's default usage plans per seller and application, every operation a job paces (sync/paced.py) in this one
+# table: a new operation adds its row here. Each from the operation's description in Amazon's model.
+PLANS: dict[str, Plan] = {
+    "getMarketplaceParticipations": Plan(0.016, 15),  # sellers.json
+    "searchOrders": Plan(0.0056, 20),  # orders_2026-01-01.json
+    "getOrder": Plan(0.5, 30),  # orders_2026-01-01.json
+    "patchListingsItem": Plan(5.0, 5),  # listingsItems_2021-08-01.json
+    "getListingsItem": Plan(5.0, 10),  # listingsItems_2021-08-01.json
 }
 
 
@@ -40,7 +42,7 @@ def _bucket(seller: str, application: str, operation: str) -> RateBucket:
     ).first()
     if bucket is not None:
         return bucket
-    plan = DEFAULT_PLANS[operation]
+    plan = PLANS[operation]
     try:
         with transaction.atomic():
             return RateBucket.objects.create(

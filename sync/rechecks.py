@@ -22,7 +22,7 @@ from authorizations import recheck
 from authorizations.models import Authorization, AuthStatus, Capability
 from authorizations.reasons import describe
 from stores.models import Store
-from sync import grants, jobs, ratelimit
+from sync import grants, jobs, paced
 from sync.models import RecheckBatch, RecheckItem
 
 log = logging.getLogger(__name__)
@@ -112,16 +112,18 @@ def _recheck_store(store_id: int, item: RecheckItem | None) -> str:
     for auth in auths:
         if auth.capability in results:
             continue  # checked by an earlier delivery of this task
+        # The bucket half of the paced skeleton (sync/paced.py): authorizations/recheck.py makes the call with a
+        # token it has just refreshed, so a 403 there is the re-check's verdict, not an expired token to renew.
+        pacer = paced.Pacer(None, OPERATION, who=grants.seller_id(auth), application=auth.capability)
         if auth.is_spapi:
-            seller = grants.seller_id(auth)
-            wait = ratelimit.take(seller, auth.capability, OPERATION, settings.SYNC_MAX_INLINE_WAIT_SECONDS)
+            wait = pacer.take()
             if wait:
                 _save_partial(item, results)
                 jobs.enqueue_recheck(store_id, item_id, timezone.now() + timedelta(seconds=wait))
                 return "rate_limited"
         results[auth.capability] = recheck.recheck(auth)
         if results[auth.capability] == "throttled" and auth.is_spapi:
-            ratelimit.throttled(seller, auth.capability, OPERATION)
+            pacer.throttled()
     ok = all(r == "ok" for r in results.values())
     if item is not None:
         RecheckItem.objects.filter(pk=item.pk, status=RecheckItem.Status.PENDING).update(

@@ -9,12 +9,12 @@ from sync import jobs
 
 def start_authorized_work(auth: Authorization) -> None:
     """A capability became authorized (or was enabled again): start its work once the change is committed."""
-    from sync import orders
+    from sync import order_state
 
     if auth.capability == Capability.ORDERS:
         from sync import order_changes
 
-        state = orders.prepare(auth)
+        state = order_state.prepare(auth)
         jobs.enqueue_order_sync(state.store_id)
         if order_changes.enabled():
             jobs.enqueue_order_change_subscription(state.store_id)
@@ -74,15 +74,15 @@ def expiry_and_reminders() -> dict[str, int]:
 
 
 def sync_orders(store_id: int) -> str:
-    from sync import orders
+    from sync import order_sync
 
-    return orders.run(store_id)
+    return order_sync.run(store_id)
 
 
 def dispatch_order_syncs() -> int:
-    from sync import orders
+    from sync import dispatch
 
-    return orders.dispatch_due()
+    return dispatch.dispatch_due()
 
 
 def push_inventory(store_id: int) -> str:

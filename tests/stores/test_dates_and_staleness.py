@@ -105,7 +105,7 @@ class StoreTimeZoneTests(BaseTestCase):
         self.login(self.alice)
 
     def test_waiting_to_start_names_the_stores_own_first_day(self) -> None:
-        from sync.orders import backfill_start
+        from sync.order_state import backfill_start
 
         auth = authorize_orders_directly(self.au)
         start = backfill_start(self.au, auth)

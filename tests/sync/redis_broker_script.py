@@ -17,7 +17,7 @@ from authorizations.models import Authorization, AuthStatus
 from authorizations.store_actions import create_store
 from sandbox import api
 from stores.models import Store
-from sync import orders
+from sync import order_state
 from sync.models import Order, OrderSync
 
 US = "ATVPDKIKX0DER"
@@ -52,7 +52,7 @@ def setup() -> None:
         auth.set_refresh_token(tokens["refresh_token"])
         auth.save()
         status.recompute_in_transaction(store)
-        orders.prepare(Authorization.objects.select_related("store").get(pk=auth.pk))
+        order_state.prepare(Authorization.objects.select_related("store").get(pk=auth.pk))
         ids.append((store.pk, seller.selling_partner_id))
     # Slow pages keep a run busy long enough for the duplicate to meet it on the other cluster.
     api.set_fault("orders", "slow", 0.3)

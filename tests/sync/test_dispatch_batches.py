@@ -9,7 +9,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from authorizations.models import Authorization, AuthStatus, Capability
-from sync import orders
+from sync import dispatch
 from sync.models import OrderSync
 from tests.base import make_store, make_user
 
@@ -27,11 +27,11 @@ class DispatchBatchTests(TestCase):
 
     def dispatch(self, **kwargs: int) -> tuple[int, list[mock._Call]]:
         with (
-            mock.patch.object(orders, "DISPATCH_BATCH", 2),
+            mock.patch.object(dispatch, "DISPATCH_BATCH", 2),
             mock.patch("sync.jobs.async_task") as enqueue,
             self.captureOnCommitCallbacks(execute=True),
         ):
-            count = orders.dispatch_due(**kwargs)
+            count = dispatch.dispatch_due(**kwargs)
         return count, enqueue.call_args_list
 
     def test_every_due_store_is_enqueued_once_across_batches(self) -> None:

@@ -1,5 +1,5 @@
 """Editing a store's initial order-pull date after order loading was authorized (stores.views.store_edit →
-sync.orders.initial_date_changed): an earlier date loads the missing older orders, a later one keeps what was loaded."""
+sync.order_dates.initial_date_changed): an earlier date loads the missing older orders, a later one keeps what was loaded."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from amazon import orders as orders_api
 from sandbox import api as sandbox_api
-from sync import orders, tasks
+from sync import order_state, tasks
 from sync.models import Order, OrderSync, RateBucket
 from tests.sync.helpers import CA, US, SyncTestCase
 
@@ -69,7 +69,7 @@ class InitialDateChangeTests(SyncTestCase):
             notes,
         )
         s = self.state()
-        new_start = orders.backfill_start(self.store, self.auth)
+        new_start = order_state.backfill_start(self.store, self.auth)
         self.assertLess(new_start, old_start)
         self.assertEqual(s.phase, OrderSync.Phase.BACKFILL)
         self.assertEqual((s.backfill_from, s.window_end), (new_start, old_start))
@@ -183,7 +183,7 @@ class InitialDateChangeWhileLoadingTests(SyncTestCase):
         new_day = self.store.initial_order_date - timedelta(days=2)  # type: ignore[operator]
         notes = self.edit(new_day)
         self.assertTrue(any("Past orders will be loaded from" in n for n in notes), notes)
-        start = orders.backfill_start(self.store, self.auth)
+        start = order_state.backfill_start(self.store, self.auth)
         self.assertEqual(self.state().backfill_from, start)
         self.assertEqual(tasks.sync_orders(self.store.pk), "done")
         self.assertEqual(
@@ -209,7 +209,7 @@ class InitialDateChangeWhileLoadingTests(SyncTestCase):
         s = self.state()
         self.assertEqual(s.claimed_by, "")
         self.assertEqual((s.query, s.pagination_token, s.backfill_done_until), ({}, "", None))
-        self.assertEqual(s.backfill_from, orders.backfill_start(self.store, self.auth))
+        self.assertEqual(s.backfill_from, order_state.backfill_start(self.store, self.auth))
         RateBucket.objects.all().delete()
         self.assertEqual(tasks.sync_orders(self.store.pk), "done")
         self.assertEqual(
@@ -227,7 +227,7 @@ class InitialDateChangeWhileLoadingTests(SyncTestCase):
         self.assertTrue(
             any("already loaded are kept" in n and "remaining past orders" in n for n in notes), notes
         )
-        start = orders.backfill_start(self.store, self.auth)
+        start = order_state.backfill_start(self.store, self.auth)
         self.assertEqual(self.state().backfill_from, start)
         RateBucket.objects.all().delete()
         with mock.patch.object(orders_api, "search_orders", wraps=orders_api.search_orders) as search:
@@ -254,7 +254,7 @@ class InitialDateSetRightAfterAuthorizationTests(SyncTestCase):
         )
         self.assertContains(r, "Past orders will be loaded again from")
         self.store.refresh_from_db()
-        start = orders.backfill_start(self.store, auth)
+        start = order_state.backfill_start(self.store, auth)
         # The old start is a moment ago, too recent for createdBefore: Amazon picks the bound.
         self.assertIsNone(self.state().window_end)
         RateBucket.objects.all().delete()

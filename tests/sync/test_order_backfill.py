@@ -11,7 +11,7 @@ from amazon import orders as orders_api
 from authorizations import lifecycle
 from authorizations.models import AuthStatus
 from sandbox import api as sandbox_api
-from sync import orders, tasks
+from sync import dispatch, order_state, tasks
 from sync.models import Order, OrderItem, OrderSync, RateBucket
 from tests.sync.helpers import CA, US, SyncTestCase
 
@@ -25,7 +25,7 @@ class BackfillTests(SyncTestCase):
         self.authorize_orders()
         s = self.state()
         self.assertEqual(s.phase, OrderSync.Phase.BACKFILL)
-        self.assertEqual(s.backfill_from, orders.backfill_start(self.store, s.store.authorizations.first()))
+        self.assertEqual(s.backfill_from, order_state.backfill_start(self.store, s.store.authorizations.first()))
         self.assertLessEqual(s.next_run_at, timezone.now())
 
     def test_a_backfill_stores_exactly_the_orders_the_sandbox_generated(self) -> None:
@@ -204,7 +204,7 @@ class BackfillTests(SyncTestCase):
         with mock.patch.object(orders_api, "search_orders") as search:
             self.assertEqual(tasks.sync_orders(self.store.pk), "not_authorized")
         search.assert_not_called()
-        self.assertEqual(orders.dispatch_due(), 0)
+        self.assertEqual(dispatch.dispatch_due(), 0)
 
     def test_an_archived_store_loads_nothing(self) -> None:
         self.authorize_orders()

@@ -166,7 +166,7 @@ class SubscriptionEndTests(SyncTestCase):
     def test_after_the_end_a_re_authorized_store_polls_at_its_own_pace_until_amazon_confirms_a_new_subscription(
         self,
     ) -> None:
-        """The longest pause is for a seller whose orders come by notification (sync/orders.py `poll_pause`); a
+        """The longest pause is for a seller whose orders come by notification (sync/cadence.py `poll_pause`); a
         subscription that was deleted no longer counts."""
         auth = self.authorize_and_subscribe()
         Store.objects.filter(pk=self.store.pk).update(

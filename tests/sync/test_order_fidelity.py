@@ -15,7 +15,7 @@ from amazon import orders as orders_api
 from amazon import spapi
 from sandbox import orders as sandbox_orders
 from sandbox.models import SandboxSeller
-from sync import orders, tasks
+from sync import order_store, tasks
 from sync.models import Order, OrderSync, UnreadableOrder
 from tests.sync.helpers import CA, US, SyncTestCase
 
@@ -182,7 +182,7 @@ class UnreadableOrderTests(SyncTestCase):
     def test_seen_again_it_stays_one_row_with_a_new_last_seen(self) -> None:
         row = UnreadableOrder.objects.get(store=self.store, amazon_order_id=self.how_id("bad_created"))
         again = orders_api.Unreadable(row.amazon_order_id, "createdTime is not a date-time", "{}")
-        orders.keep_aside(self.store, orders_api.Page([], "", None, None, (again, again)))
+        order_store.keep_aside(self.store, orders_api.Page([], "", None, None, (again, again)))
         rows = UnreadableOrder.objects.filter(store=self.store, amazon_order_id=row.amazon_order_id)
         self.assertEqual(rows.count(), 1)
         self.assertEqual(rows[0].first_seen, row.first_seen)

@@ -1,5 +1,5 @@
-"""The next page of an order search is asked for in a thread while the current page is stored (sync/orders.py
-`_Ahead`). Amazon's answers are canned here, so the thread does nothing but the (mocked) HTTP call: the suite's
+"""The next page of an order search is asked for in a thread while the current page is stored (sync/prefetch.py
+`Ahead`). Amazon's answers are canned here, so the thread does nothing but the (mocked) HTTP call: the suite's
 sandbox answers inside the test's database transaction, which another thread cannot see."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from amazon import orders as orders_api
-from sync import orders, tasks
+from sync import order_sync, tasks
 from sync.models import Order, OrderSync, RateBucket
 from tests.sync.helpers import US, SyncTestCase
 
@@ -55,7 +55,7 @@ class PrefetchTests(SyncTestCase):
         store_began = {token: threading.Event() for token in TOKENS}
         overlapped: dict[str, bool] = {}
         threads: dict[str, str] = {}
-        real_store = orders._store_page
+        real_store = order_sync._store_page
 
         # Events that stay set, and each side waits for the other: the order in which the job's thread and the
         # request's thread get to run on a busy machine does not matter.
@@ -70,14 +70,14 @@ class PrefetchTests(SyncTestCase):
                 )
             return canned(token)
 
-        def store(r: orders.Run, page: orders_api.Page) -> bool:
+        def store(r: order_sync.Run, page: orders_api.Page) -> bool:
             store_began[by_next[page.next_token]].set()
             if page.next_token:
                 # The next page is asked for while this one is stored (it never is when asked only after the store).
                 overlapped[page.next_token] = asked[page.next_token].wait(timeout=10)
             return real_store(r, page)
 
-        with mock.patch.object(orders, "_store_page", side_effect=store):
+        with mock.patch.object(order_sync, "_store_page", side_effect=store):
             self.assertEqual(self.run_with(answer), "done")
         self.assertEqual(Order.objects.filter(store=self.store).count(), 6)
         self.assertEqual(self.state().orders_loaded, 6)
@@ -91,18 +91,18 @@ class PrefetchTests(SyncTestCase):
     def test_a_lost_lease_drops_the_page_fetched_ahead_and_the_cursor_stays(self) -> None:
         self.authorize_orders()
         fetched: list[str] = []
-        real_store = orders._store_page
+        real_store = order_sync._store_page
 
         def answer(*args: Any, **kwargs: Any) -> orders_api.Page:
             fetched.append(kwargs["pagination_token"])
             return canned(kwargs["pagination_token"])
 
-        def store(r: orders.Run, page: orders_api.Page) -> bool:
+        def store(r: order_sync.Run, page: orders_api.Page) -> bool:
             if page.next_token == "t3":  # another worker took the store over before page 2 was written
                 OrderSync.objects.filter(store=self.store).update(claimed_by="other")
             return real_store(r, page)
 
-        with mock.patch.object(orders, "_store_page", side_effect=store):
+        with mock.patch.object(order_sync, "_store_page", side_effect=store):
             self.assertEqual(self.run_with(answer), "lost_lease")
         # Page 1 is stored with its cursor; page 2 is not, and page 3 (asked for ahead) is dropped.
         self.assertEqual(Order.objects.filter(store=self.store).count(), 2)

@@ -1,6 +1,6 @@
 """A backfill interrupted for more than a day: Amazon's searchOrders pagination token has expired ("The token will
 expire after 24 hours", orders_2026-01-01.json Pagination), the sandbox refuses it as Amazon does (400 InvalidInput),
-and order loading restarts its query from the last stored order (sync/orders.py `_failed`) without losing or
+and order loading restarts its query from the last stored order (sync/order_sync.py `_failed`) without losing or
 duplicating an order."""
 
 from __future__ import annotations

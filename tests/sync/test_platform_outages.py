@@ -6,7 +6,7 @@ from authorizations import app_secrets, crypto
 from authorizations.models import ApplicationCredential, Authorization, AuthStatus, PlatformAlarm
 from sandbox import api as sandbox_api
 from stores.models import Store
-from sync import orders
+from sync import order_sync
 from sync.models import OrderSync
 from tests.base import make_store
 from tests.sync.helpers import US, SyncTestCase
@@ -19,7 +19,7 @@ class PlatformOutageTests(SyncTestCase):
         row.secret_encrypted = crypto.encrypt("wrong")
         row.save()
         self.make_due()
-        self.assertEqual(orders.run(self.store.pk), "platform_outage")
+        self.assertEqual(order_sync.run(self.store.pk), "platform_outage")
         state = self.state()
         self.assertEqual(state.last_error, "")
         self.assertEqual(Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.AUTHORIZED)
@@ -37,7 +37,7 @@ class PlatformOutageTests(SyncTestCase):
         OrderSync.objects.update(next_run_at=self.state().next_run_at)
         for store in stores:
             OrderSync.objects.filter(store=store).update(claimed_until=None)
-            orders.run(store.pk)
+            order_sync.run(store.pk)
         alarm = PlatformAlarm.objects.get(kind="amazon_outage")
         self.assertEqual(alarm.subject, "sp-api orders")
         self.assertIsNone(alarm.resolved_at)

@@ -22,7 +22,7 @@ class SyncLoopTests(SimpleTestCase):
 
         with (
             mock.patch("sync.order_changes.read", side_effect=lambda wait_seconds: calls.append(f"read {wait_seconds}")),
-            mock.patch("sync.orders.dispatch_due", side_effect=dispatch),
+            mock.patch("sync.dispatch.dispatch_due", side_effect=dispatch),
         ):
             order_changes.loop(stop)
         self.assertEqual(calls, ["read 1", "dispatch"])
@@ -40,7 +40,7 @@ class SyncLoopTests(SimpleTestCase):
 
         with (
             mock.patch("sync.order_changes.read") as read,
-            mock.patch("sync.orders.dispatch_due", side_effect=dispatch),
+            mock.patch("sync.dispatch.dispatch_due", side_effect=dispatch),
             mock.patch("sync.order_changes.time.sleep") as sleep,
         ):
             order_changes.loop(stop)
@@ -62,7 +62,7 @@ class SyncLoopTests(SimpleTestCase):
 
         with (
             mock.patch("sync.order_changes.read", side_effect=read),
-            mock.patch("sync.orders.dispatch_due", return_value=0),
+            mock.patch("sync.dispatch.dispatch_due", return_value=0),
             mock.patch("sync.order_changes.time.sleep"),
             self.assertLogs("sync.order_changes", "ERROR"),
         ):

@@ -16,7 +16,7 @@ from authorizations.models import Authorization, AuthStatus
 from authorizations.store_actions import create_store
 from sandbox import api
 from stores.models import Store
-from sync import orders
+from sync import order_state
 from sync.models import Order, OrderSync
 
 US, CA = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
@@ -46,7 +46,7 @@ def setup() -> None:
     auth.authorized_at = timezone.now()
     auth.save()
     status.recompute_in_transaction(store)
-    orders.prepare(Authorization.objects.select_related("store").get(pk=auth.pk))
+    order_state.prepare(Authorization.objects.select_related("store").get(pk=auth.pk))
     # Each page takes a while, so the test can kill the worker between two pages.
     api.set_fault("orders", "slow", 0.4)
     async_task("sync.tasks.sync_orders", store.pk)
