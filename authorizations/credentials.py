@@ -19,19 +19,15 @@ from amazon import ads, endpoints, listings_seller, lwa, sellers
 from authorizations import alarms, app_secrets, token_cache
 from authorizations.models import Capability
 from authorizations.reasons import reason_for
+from lib.errors import ReasonError
 from stores.models import Store
 
 log = logging.getLogger(__name__)
 ADS_SCOPE = "advertising::campaign_management"
 
 
-class VerificationError(Exception):
+class VerificationError(ReasonError):
     """Amazon did not confirm a grant (or its token could not be refreshed); `reason` is a reasons.py code."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)
