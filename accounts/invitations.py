@@ -12,7 +12,6 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,16 +19,17 @@ from allauth.account.internal.flows import email_verification
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import limits
 from accounts.models import Invitation, Membership, Tenant, User
+from lib import mail
+from lib.errors import ReasonError
+from lib.links import absolute_url
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,9 @@ SESSION_PENDING = "pending_invitation"
 MAX_TOKEN_LENGTH = 100
 
 
-class InvitationUnusable(Exception):
-    """The link cannot be used (unknown, replaced, expired, cancelled or already answered): HTTP 400."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # "unknown" or an Invitation.Status value
+class InvitationUnusable(ReasonError):
+    """The link cannot be used (unknown, replaced, expired, cancelled or already answered): HTTP 400. `reason` is
+    "unknown" or an Invitation.Status value."""
 
     @property
     def message(self) -> str:
@@ -411,8 +408,9 @@ def accept(
     )
     if created:
         ctx = _context(invitation, request, member_email=user.email, role_label=membership.get_role_display())
-        _send("welcome", ctx, [user.email])
-        _send("joined", ctx, [e for e in _owner_emails(invitation.tenant) if e != user.email])
+        mail.send("accounts/email/welcome", ctx, [user.email], notice=True)
+        others = [e for e in _owner_emails(invitation.tenant) if e != user.email]
+        mail.send("accounts/email/joined", ctx, others, notice=True)
     return invitation, membership, created
 
 
@@ -436,7 +434,7 @@ def decline(user: Any, token: str, *, request: HttpRequest | None = None) -> Inv
     ctx = _context(
         invitation, request, member_email=invitation.email, role_label=invitation.get_role_display()
     )
-    _send("declined", ctx, recipients)
+    mail.send("accounts/email/declined", ctx, recipients, notice=True)
     return invitation
 
 
@@ -455,7 +453,7 @@ def notify_role_changed(
         "actor_email": actor.user.email,
         "team_url": absolute_url(reverse("accounts:members"), request),
     }
-    _send("role_changed", ctx, _owner_emails(membership.tenant))
+    mail.send("accounts/email/role_changed", ctx, _owner_emails(membership.tenant), notice=True)
     log.info(
         "role of membership %s changed from %s to %s by user %s",
         membership.code,
@@ -466,14 +464,6 @@ def notify_role_changed(
 
 
 # --- email ------------------------------------------------------------------------------------------------
-
-
-def absolute_url(path: str, request: HttpRequest | None) -> str:
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL.rstrip("/") + path
-    if request is not None:
-        return request.build_absolute_uri(path)
-    return path
 
 
 def invitation_path(token: str) -> str:
@@ -508,27 +498,4 @@ def _send_invitation(invitation: Invitation, token: str, request: HttpRequest | 
         url=absolute_url(invitation_path(token), request),
         expires_at=invitation.expires_at,
     )
-    _send("invitation", ctx, [invitation.email], notice=False)
-
-
-def render_email(name: str, ctx: dict[str, Any]) -> tuple[str, str]:
-    """(subject on one line, plain-text body) of templates/accounts/email/<name>_{subject,body}.txt."""
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = one_line(render_to_string(f"accounts/email/{name}_subject.txt", ctx))
-        body = render_to_string(f"accounts/email/{name}_body.txt", ctx)
-    return subject, body
-
-
-def _send(name: str, ctx: dict[str, Any], recipients: Iterable[str], *, notice: bool = True) -> None:
-    """Send one email. A notice that cannot be sent is logged, never an error for the person acting."""
-    to = list(dict.fromkeys(r for r in recipients if r))
-    if not to:
-        return
-    subject, body = render_email(name, ctx)
-    if not notice:
-        send_mail(subject, body, None, to)
-        return
-    try:
-        send_mail(subject, body, None, to)
-    except Exception:
-        log.exception("could not send the %s email to %d recipient(s)", name, len(to))
+    mail.send("accounts/email/invitation", ctx, [invitation.email])

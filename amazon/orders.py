@@ -7,6 +7,9 @@ optional); an OrderItem requires orderItemId, quantityOrdered and product, whose
 fulfillment are optional blocks (returned when includedData asks for them), and a Money, when present, requires amount
 and currencyCode. An order that breaks those rules does not fail its page: it comes back in `Page.unreadable` with the
 reason, and the other orders of the page are read.
+
+One of three modules about orders: this is the client (Amazon's answer → typed values, no database); loading
+them into ours is sync/order_sync.py; the sandbox's Amazon-side orders are sandbox/simulated_orders.py.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class Item:
 
 @dataclass(frozen=True)
 class Order:
+    """One order as Amazon's searchOrders/getOrder answer it, read and checked; the row we keep for a store is
+    sync.models.Order (not to be confused: this one is never stored as is)."""
+
     order_id: str
     # SalesChannel.marketplaceId is optional in the model (a NON_AMAZON channel may have none).
     marketplace_id: str | None

@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 import time
 
-from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import mail_admins, send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from authorizations.models import PlatformAlarm
+from lib import mail
 
 log = logging.getLogger(__name__)
 # How many distinct stores failing within the window make an Amazon outage (rather than one seller's trouble).
@@ -91,13 +90,5 @@ def note_success(family: str) -> None:
 
 
 def _mail(alarm: PlatformAlarm) -> None:
-    recipients = list(User.objects.filter(is_superuser=True, is_active=True).values_list("email", flat=True))
-    subject = f"Platform alarm: {alarm.kind} ({alarm.subject})"
-    body = (
-        f"{alarm.detail}\n\nSince {alarm.opened_at:%Y-%m-%d %H:%M} UTC. Stores are not changed by this alarm; "
-        "it closes by itself when the calls succeed again.\n"
-    )
-    if settings.ADMINS:
-        mail_admins(subject, body)
-    elif recipients:
-        send_mail(subject, body, None, recipients)
+    superusers = User.objects.filter(is_superuser=True, is_active=True).values_list("email", flat=True)
+    mail.send_to_admins("authorizations/email/alarm", {"alarm": alarm}, fallback=superusers)

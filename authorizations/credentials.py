@@ -2,8 +2,8 @@
 
 One small class each, as django-allauth has one adapter per provider, instead of `if capability == ADS` across the
 workflow: the consent URL, the callback route, the LWA client, how a grant is verified and what a re-check stores.
-The attempt workflow (flow.py), installing a grant (install.py), re-checks (recheck.py) and sync's jobs all ask
-`for_capability(...)`. See docs/architecture.md.
+The attempt workflow (flow.py), installing a grant (install.py), re-checks (grant_checks.py) and sync's jobs
+all ask `for_capability(...)`. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -19,24 +19,24 @@ from amazon import ads, endpoints, listings_seller, lwa, sellers
 from authorizations import alarms, app_secrets, token_cache
 from authorizations.models import Capability
 from authorizations.reasons import reason_for
+from lib.errors import ReasonError
 from stores.models import Store
 
 log = logging.getLogger(__name__)
 ADS_SCOPE = "advertising::campaign_management"
 
 
-class VerificationError(Exception):
+class VerificationError(ReasonError):
     """Amazon did not confirm a grant (or its token could not be refreshed); `reason` is a reasons.py code."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True)
 class Grant:
-    """What Amazon confirmed about a grant: whose it is and what it reaches."""
+    """What Amazon confirmed about a grant while it is being installed: whose it is and what it reaches.
+
+    Not to be confused with sync.grants.Grant, the access token a sync job holds for an installed
+    authorization.
+    """
 
     sp_id: str
     verified: bool

@@ -37,18 +37,16 @@ from authorizations.models import (
     new_state,
 )
 from authorizations.reasons import reason_for
+from lib.errors import ReasonError
+from lib.links import absolute_url
 from stores.models import Store
 
 log = logging.getLogger(__name__)
 Outcome = AuthorizationAttempt.Outcome
 
 
-class AttemptError(Exception):
+class AttemptError(ReasonError):
     """The callback cannot be tied to a usable attempt (unknown, used or expired state)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -64,11 +62,7 @@ class CallbackResult:
 
 
 def callback_uri(request: HttpRequest | None, capability: str) -> str:
-    path = reverse(for_capability(capability).callback_route)
-    if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL.rstrip("/") + path
-    assert request is not None
-    return request.build_absolute_uri(path)
+    return absolute_url(reverse(for_capability(capability).callback_route), request)
 
 
 def session_fingerprint(request: HttpRequest) -> str:

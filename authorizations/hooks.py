@@ -26,6 +26,12 @@ def on_authorized(listener: Listener) -> Listener:
 
 
 def authorized(auth: Authorization) -> None:
+    """Called when a capability becomes authorized (install.py, lifecycle.enable).
+
+    What it starts lives in sync, subscribed in sync/apps.py (`SyncConfig.ready`):
+    sync.tasks.start_authorized_work (orders: prepare the backfill, enqueue the first order sync and the
+    ORDER_CHANGE subscription; listings: the first inventory push).
+    """
     for listener in _listeners:
         listener(auth)
 
@@ -38,6 +44,10 @@ def on_ended(listener: Listener) -> Listener:
 
 def ended(auth: Authorization) -> None:
     """Called inside the transaction that ends the authorization, with the authorization as it stood (its seller id
-    and its store's still set): a listener reads what it needs now and defers its work until after the commit."""
+    and its store's still set): a listener reads what it needs now and defers its work until after the commit.
+
+    Subscribed in sync/apps.py: sync.tasks.end_authorized_work (deletes an ORDER_CHANGE subscription no live
+    authorization uses).
+    """
     for listener in _ended_listeners:
         listener(auth)

@@ -24,16 +24,15 @@ from authorizations.models import (
     AuthStatus,
     Capability,
 )
+from lib.errors import ReasonError
 from stores.models import Store
 
 log = logging.getLogger(__name__)
 Outcome = AuthorizationAttempt.Outcome
 
 
-class _Conflict(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class _Conflict(ReasonError):
+    """An account rule refuses the grant; `reason` is a reasons.py code."""
 
 
 def _conflict(store: Store, sp_id: str) -> str | None:

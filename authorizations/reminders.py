@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
-from authorizations import notices
 from authorizations.models import SPAPI_CAPABILITIES, Authorization, AuthStatus, ExpiryReminder
+from lib import mail
+from lib.links import absolute_url
 
 log = logging.getLogger(__name__)
 THRESHOLDS = (30, 7, 1)
@@ -74,9 +75,9 @@ def _mail_owners(auth: Authorization, threshold: int) -> None:
         "auth": auth,
         "store": auth.store,
         "days": threshold,
-        "link": notices.absolute(None, reverse("stores:detail", args=[auth.store.code])),
+        "link": absolute_url(reverse("stores:detail", args=[auth.store.code])),
     }
-    notices.send("authorizations/email/expiry", ctx, emails)
+    mail.send("authorizations/email/expiry", ctx, emails)
     log.info(
         "expiry reminder (%d days) sent for store %s %s to %d owner(s)",
         threshold,

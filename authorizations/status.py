@@ -14,7 +14,7 @@ from stores.models import CombinedStatus, Store
 
 
 def compute(auths: Mapping[str, Authorization]) -> str:
-    """The combined-status table of docs/architecture.md ("Status"), evaluated top to bottom."""
+    """The combined-status table of README.md ("Combined status"), evaluated top to bottom."""
     warn_days = settings.AUTHORIZATION_RENEWAL_WARNING_DAYS
     if any(
         a.status == AuthStatus.NEEDS_REAUTHORIZATION or (a.is_spapi and a.expires_within(warn_days))

@@ -66,7 +66,7 @@ def issued_at(grant: str) -> float | None:
     """When LWA issued the cached access token of `grant` (a Unix time), or None when none is cached.
 
     A refresh that LWA answered proves the grant worked at that moment: the hourly check of a grant
-    (authorizations/recheck.py `token_check`) counts it instead of asking LWA again.
+    (authorizations/grant_checks.py `token_check`) counts it instead of asking LWA again.
     """
     key = _key(grant)
     found = cache.get_many([key, key + ":at"])

@@ -19,9 +19,9 @@ from amazon import marketplaces
 from authorizations import appstore, flow, holding, lifecycle
 from authorizations.attempts import expire_stale
 from authorizations.forms import AppstoreForm, StartForm
+from authorizations.grant_checks import recheck as recheck_grant
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus, Capability
 from authorizations.reasons import describe
-from authorizations.recheck import recheck as recheck_grant
 from authorizations.status import explain
 from authorizations.store_actions import create_store
 from stores.access import get_editable_store_for_user, get_store_for_user

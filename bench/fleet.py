@@ -266,8 +266,9 @@ def build(n: int, rows: list[list[object]]) -> list[int]:
     app = _sandbox_app()
     vnow = clock.now()  # the sandbox's (virtual) now: earlier sections may have run its clock fast
     now = timezone.now()
-    # Days whose orders the sandbox would generate for a lastUpdatedAfter query (2 days of possible changes back,
-    # sandbox/orders.py MAX_CHANGE_DELAY) are marked generated: each seller's world is the one order below.
+    # Days whose orders the sandbox would generate for a lastUpdatedAfter query (2 days of possible changes
+    # back, MAX_CHANGE_DELAY of sandbox/simulated_orders.py) are marked generated: each seller's world is the
+    # one order below.
     first_day = (vnow - timedelta(minutes=25) - timedelta(days=2)).date()
     days = [first_day + timedelta(days=d) for d in range((vnow.date() - first_day).days + 2)]
     plan = ratelimit.PLANS["searchOrders"]

@@ -5,11 +5,12 @@ one simulated hour, as four incremental syncs would. "Before" forces a refresh e
 re-check did before the shared token cache); "after" is the portal as it is. The LWA calls are counted at the
 sandbox's token endpoint, in this one run.
 
-The hourly token check (sync/rechecks.py, authorizations/recheck.py `token_check`) is measured on a simulated clock,
-minute by minute over CHECK_HOURS hours after a warm-up hour: the every-minute dispatcher and its chunks run
-in-process, grants syncing every 15 minutes (each at its own minute) go through Grant.renew and Grant.accepted as a
-sync does. The LWA calls the check adds are those with it minus those without it, per grant-hour: for a grant whose
-jobs refresh it anyway, and for an idle grant (no job: listing sync with nothing to push, advertising).
+The hourly token check (sync/rechecks.py, authorizations/grant_checks.py `token_check`) is measured on a
+simulated clock, minute by minute over CHECK_HOURS hours after a warm-up hour: the every-minute dispatcher and
+its chunks run in-process, grants syncing every 15 minutes (each at its own minute) go through Grant.renew and
+Grant.accepted as a sync does. The LWA calls the check adds are those with it minus those without it, per
+grant-hour: for a grant whose jobs refresh it anyway, and for an idle grant (no job: listing sync with nothing
+to push, advertising).
 """
 
 from __future__ import annotations

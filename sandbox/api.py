@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from sandbox import applications, clock, faults, notifications, orders, services
+from sandbox import applications, clock, faults, notifications, services, simulated_orders
 from sandbox.models import (
     SELLER_ID_ALPHABET,
     SandboxAppAuthorization,
@@ -161,7 +161,7 @@ def generated_orders(
     last_updated_before: datetime | None = None,
 ) -> QuerySet[SandboxOrder]:
     """Exactly the orders searchOrders would return now for these filters, in its order."""
-    return orders.search(
+    return simulated_orders.search(
         _seller(selling_partner_id),
         list(marketplace_ids),
         clock.now(),

@@ -35,7 +35,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import applications, clock, faults, orders, ratelimit, services, spapi
+from sandbox import applications, clock, faults, ratelimit, services, simulated_orders, spapi
 from sandbox.models import (
     SandboxAppAuthorization,
     SandboxApplication,
@@ -573,14 +573,14 @@ def _changes(
 ) -> list[tuple[SandboxOrder, str, datetime]]:
     """(order, status, time) of every change of the seller's orders in (start, end], in time order.
 
-    A change comes at most orders.MAX_CHANGE_DELAY after the order's creation, so the query stays on the index
-    (seller, marketplace_id, created_time)."""
+    A change comes at most simulated_orders.MAX_CHANGE_DELAY after the order's creation, so the query stays on
+    the index (seller, marketplace_id, created_time)."""
     seller = subscription.seller
     marketplace_ids = list(seller.marketplace_ids)
     if not marketplace_ids:
         return []
-    oldest = start - orders.MAX_CHANGE_DELAY
-    orders.ensure_generated(seller, marketplace_ids, oldest.date(), end.date())
+    oldest = start - simulated_orders.MAX_CHANGE_DELAY
+    simulated_orders.ensure_generated(seller, marketplace_ids, oldest.date(), end.date())
     changed = Q(created_time__gt=start)
     for field in ("unshipped_at", "cancelled_at", "shipped_at"):
         changed |= Q(**{f"{field}__gt": start, f"{field}__lte": end})

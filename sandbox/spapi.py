@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import catalog, clock, faults, guard, orders, ratelimit, services
+from sandbox import catalog, clock, faults, guard, ratelimit, services, simulated_orders
 from sandbox.models import (
     SandboxAppAuthorization,
     SandboxApplication,
@@ -236,7 +236,7 @@ def parse_search(request: HttpRequest, call: Call) -> dict[str, Any]:
         "marketplaceIds": marketplace_ids,
         **{name: value.isoformat() if value else None for name, value in window.items()},
         "statuses": _enum_list(request, "fulfillmentStatuses", STATUSES),
-        "fulfilledBy": _enum_list(request, "fulfilledBy", orders.FULFILLED_BY),
+        "fulfilledBy": _enum_list(request, "fulfilledBy", simulated_orders.FULFILLED_BY),
     }
 
 
@@ -341,7 +341,7 @@ def run_search(
 ) -> Any:
     """The orders a search pins, in its order; with `after` (a next page) only those after that position, and
     without generating order history again (the first page generated the whole window)."""
-    return orders.search(
+    return simulated_orders.search(
         seller,
         query["marketplaceIds"],
         at,
@@ -351,7 +351,8 @@ def run_search(
         last_updated_before=_dt(query["lastUpdatedBefore"]),
         statuses=query["statuses"],
         fulfilled_by=query.get("fulfilledBy") or [],
-        # Older orders never show (orders_2026-01-01.json, info.description; sandbox/orders.py RETENTION_YEARS).
+        # Older orders never show (orders_2026-01-01.json, info.description; RETENTION_YEARS of
+        # sandbox/simulated_orders.py).
         retention=True,
         after=after,
         generate=after is None,
@@ -361,7 +362,7 @@ def run_search(
 
 def _page_options(request: HttpRequest) -> tuple[int, list[str]]:
     """maxResultsPerPage (default 100) and includedData (default: basic information only), read per page."""
-    return _max_results(request), _enum_list(request, "includedData", orders.INCLUDED_DATA)
+    return _max_results(request), _enum_list(request, "includedData", simulated_orders.INCLUDED_DATA)
 
 
 def _check_resent(request: HttpRequest, call: Call, query: dict[str, Any]) -> None:
@@ -449,7 +450,7 @@ def search_orders(request: HttpRequest, call: Call) -> HttpResponse:
         raise BadRequest("Invalid paginationToken.") from exc
     page = list(qs[: size + 1])
     shown = page[:size]
-    body: dict[str, Any] = {"orders": [orders.order_json(o, at, included) for o in shown]}
+    body: dict[str, Any] = {"orders": [simulated_orders.order_json(o, at, included) for o in shown]}
     if len(page) > size:
         last = shown[-1]
         key = last.created_time if query["createdAfter"] else last.last_updated
@@ -465,9 +466,9 @@ def search_orders(request: HttpRequest, call: Call) -> HttpResponse:
             )
         }
     if query["createdAfter"]:
-        body["createdBefore"] = orders.iso(_dt(query["createdBefore"]) or at)
+        body["createdBefore"] = simulated_orders.iso(_dt(query["createdBefore"]) or at)
     else:
-        body["lastUpdatedBefore"] = orders.iso(_dt(query["lastUpdatedBefore"]) or at)
+        body["lastUpdatedBefore"] = simulated_orders.iso(_dt(query["lastUpdatedBefore"]) or at)
     return JsonResponse(body)
 
 
@@ -475,14 +476,14 @@ def search_orders(request: HttpRequest, call: Call) -> HttpResponse:
 def get_order(request: HttpRequest, call: Call, order_id: str) -> HttpResponse:
     if request.method != "GET":
         raise BadRequest("Method not allowed.", status=405, code="MethodNotAllowed")
-    included = _enum_list(request, "includedData", orders.INCLUDED_DATA)
+    included = _enum_list(request, "includedData", simulated_orders.INCLUDED_DATA)
     order = SandboxOrder.objects.filter(
         order_id=order_id, seller=call.seller, created_time__lte=call.at
     ).first()
     # An order past Amazon's retention is not shown (orders_2026-01-01.json, info.description).
-    if order is None or order.created_time < orders.retained_since(order.marketplace_id, call.at):
+    if order is None or order.created_time < simulated_orders.retained_since(order.marketplace_id, call.at):
         raise BadRequest(f"Order {order_id} was not found.", status=404, code="NotFound")
-    return JsonResponse({"order": orders.order_json(order, call.at, included)})
+    return JsonResponse({"order": simulated_orders.order_json(order, call.at, included)})
 
 
 # --- Listings Items 2021-08-01 (listingsItems_2021-08-01.json) ----------------------------------------------------
@@ -726,8 +727,8 @@ def _shown(listing: SandboxListing) -> dict[str, Any]:
         "lead_time_to_ship_max_days": listing.lead_time_to_ship_max_days,
         "restock_date": listing.restock_date.isoformat() if listing.restock_date else None,
         "attributes": listing.attributes or {},
-        "created": orders.iso(listing.created or listing.updated),
-        "updated": orders.iso(listing.updated),
+        "created": simulated_orders.iso(listing.created or listing.updated),
+        "updated": simulated_orders.iso(listing.updated),
     }
 
 

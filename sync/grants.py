@@ -22,7 +22,8 @@ def seller_id(auth: Authorization) -> str:
 
 
 class Grant:
-    """The access token of one capability's job.
+    """The access token of one capability's job (not to be confused with authorizations.credentials.Grant,
+    what Amazon confirmed about a grant while it was installed).
 
     Access tokens live an hour and a long job outlives them: a 403 earns one fresh token, and only a 403 with a
     fresh token means the authorization itself is gone. When LWA refuses a token, `refused` builds the exception
@@ -64,8 +65,9 @@ class Grant:
 
         The job also moves the authorization's "last checked" to when LWA issued that token: the refresh is what
         proved the grant itself (whether Amazon still takes an access token issued before a revoke is not
-        documented, so a call's success alone is not counted). One UPDATE per refresh, not per call; the hourly
-        token check (authorizations/recheck.py `token_check`) then leaves a grant alone while its jobs refresh it.
+        documented, so a call's success alone is not counted). One UPDATE per refresh, not per call; the
+        hourly token check (authorizations/grant_checks.py `token_check`) then leaves a grant alone while its
+        jobs refresh it.
         """
         self.fresh = False
         issued, last = self.issued, self.auth.last_checked_at

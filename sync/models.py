@@ -137,6 +137,9 @@ class OrderChangeSubscription(models.Model):
 
 
 class Order(models.Model):
+    """An order loaded from Amazon and kept for a store: what the order loading of sync/order_sync.py stores from
+    amazon.orders.Order (Amazon's answer, never stored as is)."""
+
     store = models.ForeignKey(Store, models.CASCADE, related_name="orders", verbose_name=_("store"))
     amazon_order_id = models.CharField(_("Amazon order id"), max_length=40)
     marketplace_id = models.CharField(_("marketplace"), max_length=20)

@@ -25,6 +25,7 @@ from amazon import orders as api
 from amazon.errors import AmazonError
 from authorizations import app_secrets, credentials
 from authorizations.models import Authorization, AuthStatus, Capability
+from lib.errors import ReasonError
 from stores.models import Store
 from sync import grants, jobs, order_store, paced
 from sync.models import NotificationDestination, OrderChangeSubscription
@@ -37,10 +38,8 @@ def enabled() -> bool:
     return bool(settings.ORDER_CHANGE_NOTIFICATIONS and settings.AMAZON_NOTIFICATIONS_QUEUE_URL)
 
 
-class Refused(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class Refused(ReasonError):
+    """Amazon refused our application's credentials for this seller's notifications; `reason` is a reasons.py code."""
 
 
 def _refused(e: credentials.VerificationError) -> Exception:

@@ -1,5 +1,9 @@
 """Re-checks of authorizations: the hourly token check of every authorized grant (a refresh only), and the full
-re-check (refresh token + the cheap call), daily and on demand from the staff page."""
+re-check (refresh token + the cheap call), daily and on demand from the staff page.
+
+This module runs them in bulk, as queued jobs with progress; checking one grant at Amazon is
+authorizations/grant_checks.py.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from django.utils.translation import pgettext
 from django_q.tasks import async_task
 
 from accounts.models import User
-from authorizations import recheck
+from authorizations import grant_checks as recheck  # checks of one grant; this module runs them in bulk
 from authorizations.models import Authorization, AuthStatus, Capability
 from authorizations.reasons import describe
 from stores.models import Store

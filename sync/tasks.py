@@ -8,7 +8,11 @@ from sync import jobs
 
 
 def start_authorized_work(auth: Authorization) -> None:
-    """A capability became authorized (or was enabled again): start its work once the change is committed."""
+    """A capability became authorized (or was enabled again): start its work once the change is committed.
+
+    Called by authorizations.hooks.authorized (from install.py and lifecycle.enable); subscribed in
+    sync/apps.py.
+    """
     from sync import order_state
 
     if auth.capability == Capability.ORDERS:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from authorizations import app_secrets, crypto
 from authorizations.credentials import access_token_for
+from authorizations.grant_checks import recheck
 from authorizations.models import (
     ApplicationCredential,
     AuditEvent,
@@ -21,7 +22,6 @@ from authorizations.models import (
     AuthStatus,
     PlatformAlarm,
 )
-from authorizations.recheck import recheck
 from sandbox import api as sandbox_api
 from tests.authorizations.helpers import FlowTestCase
 from tests.base import make_store

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from authorizations import app_secrets
+from authorizations.grant_checks import recheck
 from authorizations.models import ApplicationCredential, AuditEvent, Authorization
-from authorizations.recheck import recheck
 from sandbox import api as sandbox_api
 from sandbox.models import SandboxApplication
 from sync import tasks

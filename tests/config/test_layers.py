@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# Logic layers, lowest first: a module may import its own package and the packages before it.
-ORDER = ["amazon", "accounts", "stores", "authorizations", "sync"]
+# Logic layers, lowest first: a module may import its own package and the packages before it. `lib` (helpers every
+# app shares) is the lowest: any layer may use it, and it imports no portal package.
+ORDER = ["lib", "amazon", "accounts", "stores", "authorizations", "sync"]
 PORTAL = {*ORDER, "sandbox", "config"}
 # Modules on top of the layers (they may import any layer): the web and admin surface, and app wiring.
 TOP = ("views", "admin", "urls", "forms", "context_processors", "apps", "checks")
@@ -82,3 +84,17 @@ def test_the_amazon_layer_has_no_models_and_the_sandbox_shares_only_marketplace_
     for module, targets in imports().items():
         if module.startswith("sandbox."):
             assert {t for t in targets if not t.startswith("sandbox")} <= {"amazon.marketplaces"}, module
+
+
+def test_lib_imports_only_django_and_the_standard_library() -> None:
+    wrong = []
+    for path in (ROOT / "lib").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            outside = {n.split(".")[0] for n in names} - {"django", "lib"} - sys.stdlib_module_names
+            wrong += [f"{path.relative_to(ROOT)} → {t}" for t in sorted(outside)]
+    assert not wrong, wrong

@@ -13,7 +13,7 @@ from django.urls import reverse
 from accounts.models import User
 from amazon import orders as orders_api
 from amazon import spapi
-from sandbox import orders as sandbox_orders
+from sandbox import simulated_orders as sandbox_orders
 from sandbox.models import SandboxSeller
 from sync import order_store, tasks
 from sync.models import Order, OrderSync, UnreadableOrder

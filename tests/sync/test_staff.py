@@ -158,7 +158,7 @@ class RecheckBatchTests(StaffTestCase):
         batch = rechecks.start_batch(Store.objects.filter(pk=self.store.pk), self.staff, "test")
         item = batch.items.get()
         boom = OperationalError("database is locked")
-        with mock.patch("authorizations.recheck.recheck", side_effect=boom), mock.patch(
+        with mock.patch("authorizations.grant_checks.recheck", side_effect=boom), mock.patch(
             "sync.jobs.enqueue_recheck"
         ) as later:
             self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "retrying")
@@ -192,7 +192,7 @@ class RecheckBatchTests(StaffTestCase):
         self.authorize("orders")
         batch = rechecks.start_batch(Store.objects.filter(pk=self.store.pk), self.staff, "test")
         item = batch.items.get()
-        with mock.patch("authorizations.recheck.recheck", return_value="ok") as recheck:
+        with mock.patch("authorizations.grant_checks.recheck", return_value="ok") as recheck:
             self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "ok")
             self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "already_done")
         recheck.assert_called_once()

@@ -82,7 +82,7 @@ class ChunkedBatchTests(StaffTestCase):
     def test_a_chunk_rechecks_each_item_and_a_second_delivery_checks_none_again(self) -> None:
         self.authorize("orders")
         chunks = self.start()
-        with mock.patch("authorizations.recheck.recheck", return_value="ok") as recheck:
+        with mock.patch("authorizations.grant_checks.recheck", return_value="ok") as recheck:
             outcomes = [tasks.recheck_items(c) for c in chunks]
             self.assertEqual(recheck.call_count, 1)  # only the main store has a grant
             self.assertEqual(tasks.recheck_items(chunks[0]), {"already_done": 8})
@@ -97,7 +97,7 @@ class ChunkedBatchTests(StaffTestCase):
         chunk = next(c for c in chunks if main.pk in c)
         boom = OperationalError("database is locked")
         with (
-            mock.patch("authorizations.recheck.recheck", side_effect=boom),
+            mock.patch("authorizations.grant_checks.recheck", side_effect=boom),
             mock.patch("sync.jobs.enqueue_recheck") as later,
         ):
             outcomes = tasks.recheck_items(chunk)

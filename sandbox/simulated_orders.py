@@ -1,4 +1,7 @@
-"""Deterministic order generation and the searchOrders/getOrder logic.
+"""The sandbox's simulated sellers' orders, on Amazon's side: deterministic generation and the
+searchOrders/getOrder logic that sandbox/spapi.py serves. Not to be confused with amazon/orders.py (the
+portal's client of that API) or sync/order_sync.py (the portal loading orders into its database); this module
+shares no code with either.
 
 Orders for one (seller, marketplace, UTC day) come from a random generator seeded by a hash of those three values, so
 every process produces exactly the same rows; days are generated lazily on first need and inserted with

@@ -1,5 +1,11 @@
-"""Re-checking a stored grant at Amazon: refresh its token and make the cheap call of its kind (`recheck`: daily,
-on demand), or only refresh its token (`token_check`: hourly, so a revoke or expiry shows within the hour)."""
+"""Checking ONE stored grant at Amazon: refresh its token and make the cheap call of its kind (`recheck`:
+daily, on demand), or only refresh its token (`token_check`: hourly, so a revoke or expiry shows within the
+hour).
+
+Not to be confused with sync/rechecks.py, which runs these checks for many stores as queued jobs (the daily
+and staff batches, the every-minute token-check chunks), nor with checks.py, Django's system checks of the
+settings.
+"""
 
 from __future__ import annotations
 
