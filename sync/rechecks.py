@@ -22,7 +22,7 @@ from django.utils.translation import pgettext
 from django_q.tasks import async_task
 
 from accounts.models import User
-from authorizations import grant_checks as recheck  # checks of one grant; this module runs them in bulk
+from authorizations import grant_checks  # checks of one grant; this module runs them in bulk
 from authorizations.models import Authorization, AuthStatus, Capability
 from authorizations.reasons import describe
 from stores.models import Store
@@ -116,7 +116,7 @@ def _recheck_store(store_id: int, item: RecheckItem | None) -> str:
     for auth in auths:
         if auth.capability in results:
             continue  # checked by an earlier delivery of this task
-        # The bucket half of the paced skeleton (sync/paced.py): authorizations/recheck.py makes the call with a
+        # The bucket half of the paced skeleton (sync/paced.py): authorizations/grant_checks.py makes the call with a
         # token it has just refreshed, so a 403 there is the re-check's verdict, not an expired token to renew.
         pacer = paced.Pacer(None, OPERATION, who=grants.seller_id(auth), application=auth.capability)
         if auth.is_spapi:
@@ -125,7 +125,7 @@ def _recheck_store(store_id: int, item: RecheckItem | None) -> str:
                 _save_partial(item, results)
                 jobs.enqueue_recheck(store_id, item_id, timezone.now() + timedelta(seconds=wait))
                 return "rate_limited"
-        results[auth.capability] = recheck.recheck(auth)
+        results[auth.capability] = grant_checks.recheck(auth)
         if results[auth.capability] == "throttled" and auth.is_spapi:
             pacer.throttled()
     ok = all(r == "ok" for r in results.values())
@@ -160,8 +160,8 @@ def due_token_checks(now: datetime | None = None) -> list[int]:
     ).exclude(refresh_token_encrypted="")
     limit = max(TOKEN_CHECK_CHUNK, math.ceil(authorized.count() * TOKEN_CHECK_SHARE))
     due = authorized.filter(
-        Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=now - recheck.TOKEN_CHECK_EVERY),
-        Q(last_error_at__isnull=True) | Q(last_error_at__lte=now - recheck.TOKEN_CHECK_BACKOFF),
+        Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=now - grant_checks.TOKEN_CHECK_EVERY),
+        Q(last_error_at__isnull=True) | Q(last_error_at__lte=now - grant_checks.TOKEN_CHECK_BACKOFF),
     )
     return list(
         due.order_by(F("last_checked_at").asc(nulls_first=True), "pk").values_list("pk", flat=True)[:limit]
@@ -188,7 +188,7 @@ def check_grant_tokens(auth_ids: list[int]) -> dict[str, int]:
     outcomes: dict[str, int] = {}
     for auth in Authorization.objects.select_related("store").filter(pk__in=auth_ids).order_by("pk"):
         try:
-            outcome = recheck.token_check(auth)
+            outcome = grant_checks.token_check(auth)
         except Exception:
             log.warning("hourly token check of authorization %s failed", auth.pk, exc_info=True)
             outcome = "task_error"
