@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Membership
 from amazon import marketplaces
 from authorizations import appstore, flow, holding, lifecycle
-from authorizations.attempts import expire_stale
+from authorizations.attempts import AttemptError, CallbackResult, CallbackState, expire_stale
 from authorizations.forms import AppstoreForm, StartForm
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus, Capability
 from authorizations.reasons import describe
@@ -210,10 +210,10 @@ def recheck(request: HttpRequest, code: str, capability: str) -> HttpResponse:
     return redirect("stores:detail", code=store.code)
 
 
-def _callback_response(request: HttpRequest, result: flow.CallbackResult) -> HttpResponse:
+def _callback_response(request: HttpRequest, result: CallbackResult) -> HttpResponse:
     attempt = result.attempt
     store = attempt.store
-    if result.state == "quarantined":
+    if result.state == CallbackState.QUARANTINED:
         finish = reverse("amazon:finish", args=[attempt.code])
         if flow.may_attach_here(request, attempt):
             # Even a member of the tenant first sees what would be connected, and confirms with a POST.
@@ -224,7 +224,7 @@ def _callback_response(request: HttpRequest, result: flow.CallbackResult) -> Htt
             holding.remember(request, response, attempt, result.holder)
         return _no_referrer(response)
     if flow.may_attach_here(request, attempt):
-        if result.state == "completed":
+        if result.state == CallbackState.COMPLETED:
             messages.success(
                 request,
                 _("%(capability)s is authorized for “%(store)s”.")
@@ -279,7 +279,7 @@ def _callback_error(request: HttpRequest, reason: str) -> HttpResponse:
 def callback(request: HttpRequest) -> HttpResponse:
     try:
         result = flow.handle_spapi_callback(request)
-    except flow.AttemptError as e:
+    except AttemptError as e:
         return _callback_error(request, e.reason)
     return _callback_response(request, result)
 
@@ -289,7 +289,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 def ads_callback(request: HttpRequest) -> HttpResponse:
     try:
         result = flow.handle_ads_callback(request)
-    except flow.AttemptError as e:
+    except AttemptError as e:
         return _callback_error(request, e.reason)
     return _callback_response(request, result)
 
@@ -300,8 +300,8 @@ def _held_or_error(request: HttpRequest, attempt_code: str) -> AuthorizationAtte
     if attempt is None:
         return _callback_error(request, "unknown")
     try:
-        flow.open_held(attempt, request)
-    except flow.AttemptError as e:
+        flow.open_held(request, attempt)
+    except AttemptError as e:
         response = _callback_error(request, e.reason)
         holding.forget(request, response, attempt)
         return response
@@ -338,7 +338,7 @@ def finish_confirm(request: HttpRequest, attempt_code: str) -> HttpResponse:
         return attempt
     try:
         result = flow.release_quarantine(request, attempt)
-    except flow.AttemptError as e:
+    except AttemptError as e:
         return _callback_error(request, e.reason)
     response = _callback_response(request, result)
     holding.forget(request, response, attempt)
@@ -354,7 +354,7 @@ def finish_decline(request: HttpRequest, attempt_code: str) -> HttpResponse:
         return attempt
     try:
         flow.decline_quarantine(request, attempt)
-    except flow.AttemptError as e:
+    except AttemptError as e:
         return _callback_error(request, e.reason)
     messages.info(request, _("Nothing was connected. The person who started the authorization is told."))
     response = redirect("home")
