@@ -9,7 +9,9 @@ from accounts.models import Membership
 
 
 def tenant(request: HttpRequest) -> dict[str, Any]:
-    membership = getattr(request, "membership", None)
+    # The one read that tolerates a request TenantMiddleware never saw: templates render for any request (a page
+    # rendered before the middleware ran, a view called directly); views read the typed `request.membership`.
+    membership: Membership | None = getattr(request, "membership", None)
     others: list[Membership] = []
     if membership is not None and request.user.is_authenticated:
         others = list(

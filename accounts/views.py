@@ -22,6 +22,7 @@ from accounts.access import (
     get_membership_for_user,
 )
 from accounts.forms import ChangeRoleForm, InviteForm, TenantForm
+from accounts.http import AuthenticatedHttpRequest
 from accounts.invitations import EmailNotConfirmed, InvitationLimited, InvitationUnusable, WrongRecipient
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Membership, Tenant
@@ -29,10 +30,10 @@ from accounts.models import Invitation, Membership, Tenant
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def create_tenant(request: HttpRequest) -> HttpResponse:
+def create_tenant(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TenantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        tenant = Tenant.create_for_owner(request.user, form.cleaned_data["name"])  # type: ignore[arg-type]
+        tenant = Tenant.create_for_owner(request.user, form.cleaned_data["name"])
         request.session[SESSION_KEY] = str(tenant.code)
         messages.success(request, _("Your distributor account was created."))
         return redirect("stores:list")
@@ -41,7 +42,7 @@ def create_tenant(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def switch_tenant(request: HttpRequest, code: str) -> HttpResponse:
+def switch_tenant(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     membership = get_object_or_404(Membership, tenant__code=code, user=request.user)
     request.session[SESSION_KEY] = str(membership.tenant.code)
     return redirect("stores:list")
@@ -73,7 +74,7 @@ def _members_page(
 
 @require_GET
 @login_required
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: AuthenticatedHttpRequest) -> HttpResponse:
     mine = get_membership(request)
     form = InviteForm(actor=mine) if mine.can_manage_members else None
     return _members_page(request, mine, form)
@@ -81,7 +82,7 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def member_invite(request: HttpRequest) -> HttpResponse:
+def member_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     mine = get_member_manager(request)
     form = InviteForm(request.POST, actor=mine)
     if not form.is_valid():
@@ -99,7 +100,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
+def invitation_resend(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     invitation, mine = get_invitation_for_manager(request, code)
     try:
         invitations.resend(invitation, mine, request=request)
@@ -119,7 +120,7 @@ def invitation_resend(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def invitation_cancel(request: HttpRequest, code: str) -> HttpResponse:
+def invitation_cancel(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     invitation, mine = get_invitation_for_manager(request, code)
     if invitations.cancel(invitation, mine):
         messages.success(
@@ -189,7 +190,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return _unusable(request, e)
         return redirect(_with_next("account_login", page))
     try:
-        inv, membership, created = invitations.accept(request.user, token, request=request)  # type: ignore[arg-type]
+        inv, membership, created = invitations.accept(request.user, token, request=request)
     except InvitationUnusable as e:
         return _unusable(request, e)
     except WrongRecipient as e:
@@ -220,7 +221,7 @@ def invitation_confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(_with_next("account_login", page))
     try:
-        invitations.send_confirmation(request.user, inv, request)  # type: ignore[arg-type]
+        invitations.send_confirmation(request.user, inv, request)
     except WrongRecipient as e:
         return _wrong_recipient(request, e.invitation)
     messages.info(
@@ -259,7 +260,7 @@ def _would_leave_no_owner(target: Membership) -> bool:
 
 @require_POST
 @login_required
-def member_role(request: HttpRequest, code: str) -> HttpResponse:
+def member_role(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     target, mine = get_membership_for_user(request, code)
     form = ChangeRoleForm(request.POST)
     if not form.is_valid():
@@ -285,7 +286,7 @@ def member_role(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def member_remove(request: HttpRequest, code: str) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     target, mine = get_membership_for_user(request, code)
     if target.role == Membership.Role.OWNER and mine.role != Membership.Role.OWNER:
         raise PermissionDenied

@@ -1,10 +1,15 @@
 """Authorization attempts: the server-side OAuth state, and the one way an attempt ends.
 
-Every end (success excepted, see install.py) goes through `finish`: a conditional update claims the attempt, so a
-concurrent callback, a confirmation and the expiry job end it exactly once (docs/architecture.md).
+A step of the workflow that cannot go on raises `AttemptFailed` (outcome, reason, detail); only flow.settle catches
+it and calls `finish`, the one exit of an unsuccessful attempt (success is install.py's; a link nobody used is
+expire_stale's). `finish` claims the attempt with a conditional update, so a concurrent callback, a confirmation and
+the expiry job end it exactly once, and writes the audit record (docs/architecture.md, "Authorization attempts").
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -12,9 +17,43 @@ from django.utils import timezone
 
 from authorizations import audit, transitions
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus
+from lib.errors import ReasonError
 
 Outcome = AuthorizationAttempt.Outcome
 OPEN = [Outcome.PENDING, Outcome.QUARANTINED]
+
+
+class AttemptError(ReasonError):
+    """The callback cannot be tied to a usable attempt (unknown, used or expired state): the link is refused."""
+
+
+class AttemptFailed(ReasonError):
+    """A step of the workflow ends the attempt unsuccessfully: raised where the failure is found, ended in flow.settle.
+
+    `outcome` is the attempt's Outcome (failed, cancelled or expired), `reason` a key of reasons.py, `detail` what
+    the audit keeps beside it, `sp_id` the seller the grant named (recorded on the attempt and in the audit).
+    """
+
+    def __init__(self, outcome: str, reason: str, detail: str = "", *, sp_id: str = "") -> None:
+        super().__init__(reason, detail)
+        self.outcome = outcome
+        self.sp_id = sp_id
+
+
+class CallbackState(StrEnum):
+    """Where a callback or a confirmation left the attempt."""
+
+    COMPLETED = "completed"  # the grant is attached
+    QUARANTINED = "quarantined"  # the grant is held until a member confirms in the browser holding it
+    ENDED = "ended"  # cancelled or failed (the attempt's reason says why)
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    attempt: AuthorizationAttempt
+    state: CallbackState
+    # For a held grant: the secret that binds it to this browser (goes into the holder cookie, hash in the row).
+    holder: str = ""
 
 
 def finish(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from amazon import lwa
 from authorizations import appstore, attempts, audit, crypto, install, notices, transitions
+from authorizations.attempts import AttemptError, AttemptFailed, CallbackResult, CallbackState
 from authorizations.credentials import for_capability
 from authorizations.models import (
     Authorization,
@@ -37,25 +38,11 @@ from authorizations.models import (
     new_state,
 )
 from authorizations.reasons import reason_for
-from lib.errors import ReasonError
 from lib.links import absolute_url
 from stores.models import Store
 
 log = logging.getLogger(__name__)
 Outcome = AuthorizationAttempt.Outcome
-
-
-class AttemptError(ReasonError):
-    """The callback cannot be tied to a usable attempt (unknown, used or expired state)."""
-
-
-@dataclass(frozen=True)
-class CallbackResult:
-    attempt: AuthorizationAttempt
-    # completed: attached now; quarantined: held for a confirmation in this browser; ended: cancelled/failed.
-    state: str
-    # For a held grant: the secret that binds it to this browser (goes into the holder cookie, hash in the row).
-    holder: str = ""
 
 
 # --- configuration -------------------------------------------------------------------------------------------
@@ -75,7 +62,10 @@ def session_fingerprint(request: HttpRequest) -> str:
 
 
 def start_attempt(
-    request: HttpRequest, store: Store, capability: str, appstore_request: appstore.AppstoreRequest | None = None
+    request: HttpRequest,
+    store: Store,
+    capability: str,
+    appstore_request: appstore.AppstoreRequest | None = None,
 ) -> AuthorizationAttempt:
     state = new_state()
     redirect_uri = callback_uri(request, capability)
@@ -115,8 +105,28 @@ def start_attempt(
 # --- callback ------------------------------------------------------------------------------------------------
 
 
-def claim_attempt(request: HttpRequest, state: str, capability_kind: str) -> AuthorizationAttempt:
-    """Find the attempt by its state and mark it used, exactly once."""
+def settle(
+    request: HttpRequest, attempt: AuthorizationAttempt, step: Callable[[], CallbackResult]
+) -> CallbackResult:
+    """Run a step of the workflow on `attempt`: the one place where an unsuccessful attempt ends.
+
+    Whatever the step finds wrong it raises as AttemptFailed; here the attempt ends with that outcome and reason
+    (attempts.finish, which writes the audit record) and the result says so. An expired attempt also refuses the
+    link, as an unknown or used one is refused (AttemptError).
+    """
+    try:
+        return step()
+    except AttemptFailed as failure:
+        attempts.finish(
+            attempt, failure.outcome, failure.reason, failure.detail, sp_id=failure.sp_id, request=request
+        )
+        if failure.outcome == Outcome.EXPIRED:
+            raise AttemptError("expired") from failure
+        return CallbackResult(attempt, CallbackState.ENDED)
+
+
+def find_attempt(state: str, capability_kind: str) -> AuthorizationAttempt:
+    """The attempt `state` names, for this kind of callback; AttemptError("unknown") otherwise."""
     if not state or len(state) > 200:
         raise AttemptError("unknown")
     attempt = (
@@ -129,18 +139,23 @@ def claim_attempt(request: HttpRequest, state: str, capability_kind: str) -> Aut
     is_ads = attempt.capability == Capability.ADS
     if (capability_kind == "ads") != is_ads:
         raise AttemptError("unknown")
-    now = timezone.now()
+    return attempt
+
+
+def claim_attempt(request: HttpRequest, attempt: AuthorizationAttempt) -> None:
+    """Mark the attempt used, exactly once."""
     if attempt.outcome == Outcome.PENDING and attempt.is_expired:
-        attempts.finish(attempt, Outcome.EXPIRED, "expired", request=request)
-        raise AttemptError("expired")
+        raise AttemptFailed(Outcome.EXPIRED, "expired")
     claimed = AuthorizationAttempt.objects.filter(
         pk=attempt.pk, outcome=Outcome.PENDING, used_at__isnull=True
-    ).update(used_at=now, callback_ip=audit.client_ip(request), callback_user_agent=audit.user_agent(request))
-    if not claimed:
-        attempt.refresh_from_db()
-        raise AttemptError("expired" if attempt.outcome == Outcome.EXPIRED else "used")
+    ).update(
+        used_at=timezone.now(),
+        callback_ip=audit.client_ip(request),
+        callback_user_agent=audit.user_agent(request),
+    )
     attempt.refresh_from_db()
-    return attempt
+    if not claimed:
+        raise AttemptError("expired" if attempt.outcome == Outcome.EXPIRED else "used")
 
 
 def may_attach_here(request: HttpRequest, attempt: AuthorizationAttempt) -> bool:
@@ -162,35 +177,61 @@ def attaches_at_once(request: HttpRequest, attempt: AuthorizationAttempt) -> boo
     )
 
 
-def _ended_at_amazon(request: HttpRequest, attempt: AuthorizationAttempt) -> CallbackResult:
+def _raise_if_ended_at_amazon(request: HttpRequest) -> None:
     """Amazon came back with `error`: access_denied is the seller's Cancel, anything else Amazon's failure."""
-    reason = "cancelled" if request.GET.get("error") == "access_denied" else "amazon_error"
-    outcome = Outcome.CANCELLED if reason == "cancelled" else Outcome.FAILED
-    attempts.finish(attempt, outcome, reason, request.GET.get("error_description", "")[:300], request=request)
-    return CallbackResult(attempt, "ended")
+    error = request.GET.get("error")
+    if not error:
+        return
+    description = request.GET.get("error_description", "")[:300]
+    if error == "access_denied":
+        raise AttemptFailed(Outcome.CANCELLED, "cancelled", description)
+    raise AttemptFailed(Outcome.FAILED, "amazon_error", description)
 
 
-def handle_spapi_callback(request: HttpRequest) -> CallbackResult:
-    attempt = claim_attempt(request, request.GET.get("state", ""), "spapi")
-    if request.GET.get("error"):
-        return _ended_at_amazon(request, attempt)
+def _spapi_code(request: HttpRequest) -> tuple[str, str]:
+    """(authorization code, selling partner id) of an SP-API callback."""
     code = request.GET.get("spapi_oauth_code", "")
     sp_id = request.GET.get("selling_partner_id", "").strip()
     if not code or not sp_id or len(sp_id) > 40 or len(code) > 1000:
-        attempts.finish(attempt, Outcome.FAILED, "missing_code", request=request)
-        return CallbackResult(attempt, "ended")
-    return exchange_and_attach(request, attempt, code, sp_id)
+        raise AttemptFailed(Outcome.FAILED, "missing_code")
+    return code, sp_id
+
+
+def _ads_code(request: HttpRequest) -> tuple[str, str]:
+    """(authorization code, "") of an advertising callback: Login with Amazon names no seller."""
+    code = request.GET.get("code", "")
+    if not code or len(code) > 1000:
+        raise AttemptFailed(Outcome.FAILED, "missing_code")
+    return code, ""
+
+
+def _handle_callback(
+    request: HttpRequest, capability_kind: str, read_code: Callable[[HttpRequest], tuple[str, str]]
+) -> CallbackResult:
+    attempt = find_attempt(request.GET.get("state", ""), capability_kind)
+
+    def step() -> CallbackResult:
+        claim_attempt(request, attempt)
+        _raise_if_ended_at_amazon(request)
+        code, sp_id = read_code(request)
+        return exchange_and_attach(request, attempt, code, sp_id)
+
+    return settle(request, attempt, step)
+
+
+def handle_spapi_callback(request: HttpRequest) -> CallbackResult:
+    return _handle_callback(request, "spapi", _spapi_code)
 
 
 def handle_ads_callback(request: HttpRequest) -> CallbackResult:
-    attempt = claim_attempt(request, request.GET.get("state", ""), "ads")
-    if request.GET.get("error"):
-        return _ended_at_amazon(request, attempt)
-    code = request.GET.get("code", "")
-    if not code or len(code) > 1000:
-        attempts.finish(attempt, Outcome.FAILED, "missing_code", request=request)
-        return CallbackResult(attempt, "ended")
-    return exchange_and_attach(request, attempt, code, "")
+    return _handle_callback(request, "ads", _ads_code)
+
+
+def _attached(attempt: AuthorizationAttempt) -> CallbackResult:
+    """After install.attach: completed, or ended when another request finished the attempt first."""
+    attempt.refresh_from_db()
+    state = CallbackState.COMPLETED if attempt.outcome == Outcome.SUCCEEDED else CallbackState.ENDED
+    return CallbackResult(attempt, state)
 
 
 def exchange_and_attach(
@@ -201,14 +242,11 @@ def exchange_and_attach(
         credentials = for_capability(attempt.capability)
         tokens = credentials.exchange(store, code, callback_uri(request, attempt.capability))
     except lwa.LwaError as e:
-        reason = reason_for(e.kind, "exchange")
         log.warning("code exchange failed for attempt %s: %s (HTTP %s)", attempt.code, e.kind, e.status)
-        attempts.finish(attempt, Outcome.FAILED, reason, e.kind, request=request)
-        return CallbackResult(attempt, "ended")
+        raise AttemptFailed(Outcome.FAILED, reason_for(e.kind, "exchange"), e.kind) from e
     if attaches_at_once(request, attempt):
         install.attach(request, attempt, tokens.refresh_token, sp_id, access_token=tokens.access_token)
-        attempt.refresh_from_db()
-        return CallbackResult(attempt, "completed" if attempt.outcome == Outcome.SUCCEEDED else "ended")
+        return _attached(attempt)
     # Anywhere else: hold the grant, bound to this browser, until a member confirms what it connects.
     holder = new_state()
     AuthorizationAttempt.objects.filter(pk=attempt.pk).update(
@@ -227,33 +265,47 @@ def exchange_and_attach(
         user=attempt.user,
     )
     attempt.refresh_from_db()
-    return CallbackResult(attempt, "quarantined", holder=holder)
+    return CallbackResult(attempt, CallbackState.QUARANTINED, holder=holder)
 
 
-def open_held(attempt: AuthorizationAttempt, request: HttpRequest | None = None) -> None:
-    """Raise AttemptError unless the held grant can still be confirmed or declined (expiring it when due)."""
+# --- a held grant --------------------------------------------------------------------------------------------
+
+
+def _still_held(attempt: AuthorizationAttempt) -> CallbackResult:
     if attempt.outcome != Outcome.QUARANTINED:
         raise AttemptError("expired" if attempt.outcome == Outcome.EXPIRED else "used")
     if attempt.is_expired:
-        attempts.finish(attempt, Outcome.EXPIRED, "expired", request=request)
-        raise AttemptError("expired")
+        raise AttemptFailed(Outcome.EXPIRED, "expired")
+    return CallbackResult(attempt, CallbackState.QUARANTINED)
+
+
+def open_held(request: HttpRequest, attempt: AuthorizationAttempt) -> None:
+    """Raise AttemptError unless the held grant can still be confirmed or declined (expiring it when due)."""
+    settle(request, attempt, lambda: _still_held(attempt))
 
 
 def release_quarantine(request: HttpRequest, attempt: AuthorizationAttempt) -> CallbackResult:
     """A member confirmed in the browser that holds the grant: attach it, or refuse."""
-    open_held(attempt, request)
-    if not may_attach_here(request, attempt):
-        return CallbackResult(attempt, "quarantined")
-    token = crypto.decrypt(attempt.quarantined_token_encrypted)
-    install.attach(request, attempt, token, attempt.selling_partner_id, access_token=None)
-    attempt.refresh_from_db()
-    return CallbackResult(attempt, "completed" if attempt.outcome == Outcome.SUCCEEDED else "ended")
+
+    def step() -> CallbackResult:
+        held = _still_held(attempt)
+        if not may_attach_here(request, attempt):
+            return held
+        token = crypto.decrypt(attempt.quarantined_token_encrypted)
+        install.attach(request, attempt, token, attempt.selling_partner_id, access_token=None)
+        return _attached(attempt)
+
+    return settle(request, attempt, step)
 
 
 def decline_quarantine(request: HttpRequest, attempt: AuthorizationAttempt) -> None:
     """The browser holding the grant said no: discard it and tell whoever started the attempt."""
-    open_held(attempt, request)
-    attempts.finish(attempt, Outcome.FAILED, "declined", "declined in the browser that received the callback", request=request)
+
+    def step() -> CallbackResult:
+        _still_held(attempt)
+        raise AttemptFailed(Outcome.FAILED, "declined", "declined in the browser that received the callback")
+
+    settle(request, attempt, step)
     # The seller who declined is not revealed to whoever started the attempt.
     AuthorizationAttempt.objects.filter(pk=attempt.pk).update(selling_partner_id="")
     attempt.refresh_from_db()

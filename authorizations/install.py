@@ -3,6 +3,7 @@
 The rules (docs/architecture.md, "Account rules"): a store keeps one seller; a verified Amazon account (seller id +
 region, or the advertising account id) serves one tenant; an unverified seller id never blocks anyone. They are
 checked before the calls to Amazon and again under the store's lock, and a partial unique constraint backs them.
+A grant that cannot be installed raises attempts.AttemptFailed with the reason; flow.settle ends the attempt.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from authorizations import attempts, audit, hooks, transitions
+from authorizations.attempts import AttemptFailed
 from authorizations.credentials import Grant, VerificationError, for_capability
 from authorizations.models import (
     SPAPI_CAPABILITIES,
@@ -24,15 +26,14 @@ from authorizations.models import (
     AuthStatus,
     Capability,
 )
-from lib.errors import ReasonError
 from stores.models import Store
 
 log = logging.getLogger(__name__)
 Outcome = AuthorizationAttempt.Outcome
 
 
-class _Conflict(ReasonError):
-    """An account rule refuses the grant; `reason` is a reasons.py code."""
+class _AlreadyEnded(Exception):
+    """Another request ended the attempt first: the transaction rolls back and nothing is attached twice."""
 
 
 def _conflict(store: Store, sp_id: str) -> str | None:
@@ -86,32 +87,31 @@ def attach(
     *,
     access_token: str | None,
 ) -> None:
-    """Verify the grant and make it the capability's authorization, or fail the attempt with a reason."""
+    """Verify the grant and make it the capability's authorization; AttemptFailed names the reason it cannot.
+
+    Returns quietly when another request ended the attempt first (the caller reads the attempt's outcome).
+    """
     store = Store.objects.get(pk=attempt.store_id)
     if store.is_archived:
-        attempts.finish(attempt, Outcome.FAILED, "store_archived", request=request)
-        return
+        raise AttemptFailed(Outcome.FAILED, "store_archived")
     conflict = None if attempt.capability == Capability.ADS else _conflict(store, sp_id)
     if conflict:
-        attempts.finish(attempt, Outcome.FAILED, conflict, sp_id=sp_id, request=request)
-        return
+        raise AttemptFailed(Outcome.FAILED, conflict, sp_id=sp_id)
     try:
         grant = for_capability(attempt.capability).verify(store, refresh_token, access_token, sp_id)
     except VerificationError as e:
-        attempts.finish(attempt, Outcome.FAILED, e.reason, e.detail, sp_id=sp_id, request=request)
-        return
+        raise AttemptFailed(Outcome.FAILED, e.reason, e.detail, sp_id=sp_id) from e
     try:
         _install(request, attempt, store, refresh_token, grant)
-    except _Conflict as c:
-        if c.reason != "used":
-            attempts.finish(attempt, Outcome.FAILED, c.reason, sp_id=grant.sp_id, request=request)
-    except IntegrityError:
+    except _AlreadyEnded:
+        return
+    except IntegrityError as e:
         # A concurrent attach won the unique constraint: tell the loser what actually holds the account.
         reason = _conflict(Store.objects.get(pk=store.pk), grant.sp_id) or "account_taken"
-        attempts.finish(attempt, Outcome.FAILED, reason, sp_id=grant.sp_id, request=request)
-    except OperationalError:
+        raise AttemptFailed(Outcome.FAILED, reason, sp_id=grant.sp_id) from e
+    except OperationalError as e:
         log.warning("database busy while attaching attempt %s", attempt.code, exc_info=True)
-        attempts.finish(attempt, Outcome.FAILED, "busy", sp_id=grant.sp_id, request=request)
+        raise AttemptFailed(Outcome.FAILED, "busy", sp_id=grant.sp_id) from e
 
 
 def _install(
@@ -127,7 +127,7 @@ def _install(
         store = Store.objects.select_for_update().get(pk=store.pk)
         conflict = _rule_broken(store, attempt.capability, grant.sp_id)
         if conflict:
-            raise _Conflict(conflict)
+            raise AttemptFailed(Outcome.FAILED, conflict, sp_id=grant.sp_id)
         if attempt.capability in SPAPI_CAPABILITIES:
             _claim_seller(store, grant.sp_id, grant.verified)
         auth = transitions.locked(Authorization.objects.get(store=store, capability=attempt.capability).pk)
@@ -167,8 +167,7 @@ def _close_attempt(attempt: AuthorizationAttempt, sp_id: str, renewing: bool, no
         holder_hash="",
     )
     if not updated:
-        # Another request finished this attempt first; roll back so nothing is attached twice.
-        raise _Conflict("used")
+        raise _AlreadyEnded
 
 
 def _claim_seller(store: Store, sp_id: str, verified: bool) -> None:

@@ -14,27 +14,22 @@ from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Membership
 from amazon import marketplaces
 from authorizations import appstore, flow, holding, lifecycle
-from authorizations.attempts import expire_stale
+from authorizations.access import get_authorization_for_user
+from authorizations.attempts import AttemptError, CallbackResult, CallbackState, expire_stale
 from authorizations.forms import AppstoreForm, StartForm
 from authorizations.grant_checks import recheck as recheck_grant
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus, Capability
 from authorizations.reasons import describe
 from authorizations.status import explain
 from authorizations.store_actions import create_store
-from stores.access import get_editable_store_for_user, get_store_for_user
 from stores.models import Store
 
 log = logging.getLogger(__name__)
 Outcome = AuthorizationAttempt.Outcome
-
-
-def _capability(value: str) -> Capability:
-    if value not in Capability.values:
-        raise Http404
-    return Capability(value)
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
@@ -48,25 +43,22 @@ def _no_referrer(response: HttpResponse) -> HttpResponse:
 
 @require_GET
 @login_required
-def authorize_start(request: HttpRequest, code: str, capability: str) -> HttpResponse:
-    store, membership = get_editable_store_for_user(request, code)
-    cap = _capability(capability)
-    auth = get_object_or_404(Authorization, store=store, capability=cap)
-    ctx = {"store": store, "capability": cap, "auth": auth, "form": StartForm()}
+def authorize_start(request: AuthenticatedHttpRequest, code: str, capability: str) -> HttpResponse:
+    auth, membership = get_authorization_for_user(request, code, capability, change=True)
+    ctx = {"store": auth.store, "capability": Capability(auth.capability), "auth": auth, "form": StartForm()}
     return render(request, "authorizations/start.html", ctx)
 
 
 @require_POST
 @login_required
-def authorize_begin(request: HttpRequest, code: str, capability: str) -> HttpResponse:
-    store, membership = get_editable_store_for_user(request, code)
-    cap = _capability(capability)
+def authorize_begin(request: AuthenticatedHttpRequest, code: str, capability: str) -> HttpResponse:
+    auth, membership = get_authorization_for_user(request, code, capability, change=True)
+    store, cap = auth.store, Capability(auth.capability)
     form = StartForm(request.POST)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     if not form.is_valid():
         if wants_json:
             return JsonResponse({"errors": form.errors}, status=400)
-        auth = get_object_or_404(Authorization, store=store, capability=cap)
         ctx = {"store": store, "capability": cap, "auth": auth, "form": form}
         return render(request, "authorizations/start.html", ctx, status=400)
     attempt = flow.start_attempt(request, store, cap)
@@ -79,14 +71,17 @@ def authorize_begin(request: HttpRequest, code: str, capability: str) -> HttpRes
 @require_GET
 @login_required
 @never_cache
-def attempt_detail(request: HttpRequest, code: str, capability: str, attempt_code: str) -> HttpResponse:
-    store, membership = get_store_for_user(request, code)
-    cap = _capability(capability)
+def attempt_detail(
+    request: AuthenticatedHttpRequest, code: str, capability: str, attempt_code: str
+) -> HttpResponse:
+    auth, membership = get_authorization_for_user(request, code, capability)
+    store, cap = auth.store, Capability(auth.capability)
     attempt = get_object_or_404(AuthorizationAttempt, store=store, capability=cap, code=attempt_code)
     if attempt.is_open and attempt.is_expired:
         expire_stale()
         attempt.refresh_from_db()
-    auth = get_object_or_404(Authorization, store=store, capability=cap)
+        # The attempt's end may have moved the capability back to "not authorized".
+        auth.refresh_from_db()
     if request.GET.get("format") == "json":
         return JsonResponse({"outcome": attempt.outcome, "status": auth.status})
     reason_text, todo = (
@@ -132,11 +127,11 @@ def _to_attempt(attempt: AuthorizationAttempt) -> HttpResponse:
 
 @require_GET
 @login_required
-def latest_attempt(request: HttpRequest, code: str, capability: str) -> HttpResponse:
+def latest_attempt(request: AuthenticatedHttpRequest, code: str, capability: str) -> HttpResponse:
     """The latest attempt's page (the read-only way to see an authorization result)."""
-    store, membership = get_store_for_user(request, code)
-    cap = _capability(capability)
-    attempt = _latest_attempt(store, cap)
+    auth, membership = get_authorization_for_user(request, code, capability)
+    store = auth.store
+    attempt = _latest_attempt(store, Capability(auth.capability))
     if attempt is None:
         messages.info(request, _("No authorization was started for this capability yet."))
         return redirect("stores:detail", code=store.code)
@@ -145,18 +140,19 @@ def latest_attempt(request: HttpRequest, code: str, capability: str) -> HttpResp
 
 @require_POST
 @login_required
-def query_result(request: HttpRequest, code: str, capability: str) -> HttpResponse:
+def query_result(request: AuthenticatedHttpRequest, code: str, capability: str) -> HttpResponse:
     """ "Query authorization result" (SaleYee's 查询授权结果): the live result, not a replay of an old attempt.
 
     While an attempt is open its page says what the seller must still do. Otherwise the capability's current state
     is the answer: a capability holding a token is checked at Amazon now, as "Re-check now" does, and the attempt
     page leads with that state (after a revoke it no longer says the old attempt's "succeeded").
     """
-    store, membership = get_editable_store_for_user(request, code)
-    cap = _capability(capability)
-    expire_stale()
+    auth, membership = get_authorization_for_user(request, code, capability, change=True)
+    store, cap = auth.store, Capability(auth.capability)
+    if expire_stale():
+        # An attempt that ended may have moved the capability back to "not authorized".
+        auth.refresh_from_db()
     attempt = _latest_attempt(store, cap)
-    auth = get_object_or_404(Authorization, store=store, capability=cap)
     live = auth.has_token and auth.status in (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION)
     if attempt is not None and attempt.is_open:
         if auth.has_token:
@@ -190,10 +186,9 @@ def query_result(request: HttpRequest, code: str, capability: str) -> HttpRespon
 
 @require_POST
 @login_required
-def recheck(request: HttpRequest, code: str, capability: str) -> HttpResponse:
-    store, membership = get_editable_store_for_user(request, code)
-    cap = _capability(capability)
-    auth = get_object_or_404(Authorization, store=store, capability=cap)
+def recheck(request: AuthenticatedHttpRequest, code: str, capability: str) -> HttpResponse:
+    auth, membership = get_authorization_for_user(request, code, capability, change=True)
+    store, cap = auth.store, Capability(auth.capability)
     result = recheck_grant(auth, request)
     if result == "ok":
         messages.success(
@@ -210,10 +205,10 @@ def recheck(request: HttpRequest, code: str, capability: str) -> HttpResponse:
     return redirect("stores:detail", code=store.code)
 
 
-def _callback_response(request: HttpRequest, result: flow.CallbackResult) -> HttpResponse:
+def _callback_response(request: HttpRequest, result: CallbackResult) -> HttpResponse:
     attempt = result.attempt
     store = attempt.store
-    if result.state == "quarantined":
+    if result.state == CallbackState.QUARANTINED:
         finish = reverse("amazon:finish", args=[attempt.code])
         if flow.may_attach_here(request, attempt):
             # Even a member of the tenant first sees what would be connected, and confirms with a POST.
@@ -224,7 +219,7 @@ def _callback_response(request: HttpRequest, result: flow.CallbackResult) -> Htt
             holding.remember(request, response, attempt, result.holder)
         return _no_referrer(response)
     if flow.may_attach_here(request, attempt):
-        if result.state == "completed":
+        if result.state == CallbackState.COMPLETED:
             messages.success(
                 request,
                 _("%(capability)s is authorized for “%(store)s”.")
@@ -279,7 +274,7 @@ def _callback_error(request: HttpRequest, reason: str) -> HttpResponse:
 def callback(request: HttpRequest) -> HttpResponse:
     try:
         result = flow.handle_spapi_callback(request)
-    except flow.AttemptError as e:
+    except AttemptError as e:
         return _callback_error(request, e.reason)
     return _callback_response(request, result)
 
@@ -289,7 +284,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 def ads_callback(request: HttpRequest) -> HttpResponse:
     try:
         result = flow.handle_ads_callback(request)
-    except flow.AttemptError as e:
+    except AttemptError as e:
         return _callback_error(request, e.reason)
     return _callback_response(request, result)
 
@@ -300,8 +295,8 @@ def _held_or_error(request: HttpRequest, attempt_code: str) -> AuthorizationAtte
     if attempt is None:
         return _callback_error(request, "unknown")
     try:
-        flow.open_held(attempt, request)
-    except flow.AttemptError as e:
+        flow.open_held(request, attempt)
+    except AttemptError as e:
         response = _callback_error(request, e.reason)
         holding.forget(request, response, attempt)
         return response
@@ -319,7 +314,7 @@ def _held_here(request: HttpRequest, attempt_code: str) -> AuthorizationAttempt 
 @require_GET
 @login_required
 @never_cache
-def finish(request: HttpRequest, attempt_code: str) -> HttpResponse:
+def finish(request: AuthenticatedHttpRequest, attempt_code: str) -> HttpResponse:
     """In the browser holding a grant: name what it would connect and ask to confirm or decline."""
     attempt = _held_or_error(request, attempt_code)
     if isinstance(attempt, HttpResponse):
@@ -332,13 +327,13 @@ def finish(request: HttpRequest, attempt_code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def finish_confirm(request: HttpRequest, attempt_code: str) -> HttpResponse:
+def finish_confirm(request: AuthenticatedHttpRequest, attempt_code: str) -> HttpResponse:
     attempt = _held_here(request, attempt_code)
     if isinstance(attempt, HttpResponse):
         return attempt
     try:
         result = flow.release_quarantine(request, attempt)
-    except flow.AttemptError as e:
+    except AttemptError as e:
         return _callback_error(request, e.reason)
     response = _callback_response(request, result)
     holding.forget(request, response, attempt)
@@ -347,14 +342,14 @@ def finish_confirm(request: HttpRequest, attempt_code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def finish_decline(request: HttpRequest, attempt_code: str) -> HttpResponse:
+def finish_decline(request: AuthenticatedHttpRequest, attempt_code: str) -> HttpResponse:
     """Discard the held grant; the person who started the attempt is told."""
     attempt = _held_here(request, attempt_code)
     if isinstance(attempt, HttpResponse):
         return attempt
     try:
         flow.decline_quarantine(request, attempt)
-    except flow.AttemptError as e:
+    except AttemptError as e:
         return _callback_error(request, e.reason)
     messages.info(request, _("Nothing was connected. The person who started the authorization is told."))
     response = redirect("home")
@@ -372,16 +367,17 @@ LIFECYCLE_ACTIONS = {
 def _lifecycle_target(
     request: HttpRequest, code: str, capability: str, action: str
 ) -> tuple[Store, Authorization]:
-    store, membership = get_editable_store_for_user(request, code)
-    cap = _capability(capability)
+    auth, membership = get_authorization_for_user(request, code, capability, change=True)
     if action not in LIFECYCLE_ACTIONS:
         raise Http404
-    return store, get_object_or_404(Authorization, store=store, capability=cap)
+    return auth.store, auth
 
 
 @require_GET
 @login_required
-def lifecycle_confirm(request: HttpRequest, code: str, capability: str, action: str) -> HttpResponse:
+def lifecycle_confirm(
+    request: AuthenticatedHttpRequest, code: str, capability: str, action: str
+) -> HttpResponse:
     store, auth = _lifecycle_target(request, code, capability, action)
     return render(
         request, "authorizations/lifecycle_confirm.html", {"store": store, "auth": auth, "action": action}
@@ -390,7 +386,9 @@ def lifecycle_confirm(request: HttpRequest, code: str, capability: str, action: 
 
 @require_POST
 @login_required
-def lifecycle_apply(request: HttpRequest, code: str, capability: str, action: str) -> HttpResponse:
+def lifecycle_apply(
+    request: AuthenticatedHttpRequest, code: str, capability: str, action: str
+) -> HttpResponse:
     store, auth = _lifecycle_target(request, code, capability, action)
     try:
         LIFECYCLE_ACTIONS[action](request, auth)
@@ -444,11 +442,11 @@ def appstore_login(request: HttpRequest, capability: str) -> HttpResponse:
 
 
 def _appstore_context(
-    request: HttpRequest, choice: str
+    request: AuthenticatedHttpRequest, choice: str
 ) -> tuple[appstore.AppstoreRequest | None, Membership | None, str, list[Store]]:
     """The entry, the membership, the region offered ("" until known or chosen) and the stores offered in it."""
     req = appstore.from_session(request)
-    membership = getattr(request, "membership", None)
+    membership = request.membership
     if req is None or membership is None:
         return req, membership, "", []
     region = appstore.chosen_region(req, membership.tenant, choice)
@@ -494,7 +492,7 @@ def _appstore_page(
 @require_GET
 @login_required
 @never_cache
-def appstore_continue(request: HttpRequest) -> HttpResponse:
+def appstore_continue(request: AuthenticatedHttpRequest) -> HttpResponse:
     req, membership, region, stores = _appstore_context(request, request.GET.get("region", ""))
     if req is None:
         return render(
@@ -509,7 +507,7 @@ def appstore_continue(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def appstore_confirm(request: HttpRequest) -> HttpResponse:
+def appstore_confirm(request: AuthenticatedHttpRequest) -> HttpResponse:
     req, membership, region, stores = _appstore_context(request, request.POST.get("region", ""))
     if req is None or membership is None:
         return render(
@@ -536,7 +534,7 @@ def appstore_confirm(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def appstore_cancel(request: HttpRequest) -> HttpResponse:
+def appstore_cancel(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Cancel on the Appstore entry: forget Amazon's request. Amazon issues the authorization code only after we
     send the browser back to amazon_callback_uri (Selling Partner Appstore authorization workflow, steps 5 to 7),
     so not going back declines: nothing is authorized at Amazon and nothing changes here."""
@@ -549,4 +547,4 @@ def appstore_cancel(request: HttpRequest) -> HttpResponse:
                 "start again from Amazon or authorize a store here."
             ),
         )
-    return redirect("stores:list" if getattr(request, "membership", None) else "stores:index")
+    return redirect("stores:list" if request.membership else "stores:index")

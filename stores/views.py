@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import get_membership
+from accounts.http import AuthenticatedHttpRequest
 from authorizations import store_actions as actions
 from authorizations.models import AuditEvent, AuthStatus, Capability
 from authorizations.status import authorization_map
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 
 @require_GET
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
-    if getattr(request, "membership", None) is None:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.membership is None:
         # Platform staff usually belong to no distributor account: their home is the staff page.
         return redirect("staff:staff_stores" if request.user.is_staff else "accounts:create_tenant")
     return redirect("stores:list")
@@ -39,8 +40,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def store_list(request: HttpRequest) -> HttpResponse:
-    if getattr(request, "membership", None) is None:
+def store_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.membership is None:
         return redirect("staff:staff_stores" if request.user.is_staff else "accounts:create_tenant")
     membership = get_membership(request)
     q = request.GET.get("q", "").strip()[:50]
@@ -67,7 +68,7 @@ def store_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def store_add(request: HttpRequest) -> HttpResponse:
+def store_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = get_membership(request)
     if not membership.can_change:
         raise PermissionDenied
@@ -82,14 +83,14 @@ def store_add(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def store_created(request: HttpRequest, code: str) -> HttpResponse:
+def store_created(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     store, membership = get_store_for_user(request, code)
     return render(request, "stores/created.html", {"store": store, "membership": membership})
 
 
 @require_GET
 @login_required
-def store_detail(request: HttpRequest, code: str) -> HttpResponse:
+def store_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     store, membership = get_store_for_user(request, code)
     auths = authorization_map(store)
     ctx = {
@@ -109,7 +110,7 @@ def store_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def store_edit(request: HttpRequest, code: str) -> HttpResponse:
+def store_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     store, membership = get_editable_store_for_user(request, code)
     initial = {
         "nickname": store.nickname,
@@ -170,14 +171,14 @@ def _initial_date_note(store: Store, change: order_dates.DateChangeResult) -> st
 
 @require_GET
 @login_required
-def store_archive_confirm(request: HttpRequest, code: str) -> HttpResponse:
+def store_archive_confirm(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     store, membership = get_editable_store_for_user(request, code)
     return render(request, "stores/archive.html", {"store": store})
 
 
 @require_POST
 @login_required
-def store_archive(request: HttpRequest, code: str) -> HttpResponse:
+def store_archive(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     store, membership = get_editable_store_for_user(request, code)
     actions.archive_store(request, store)
     messages.success(request, _("The store “%(name)s” was archived.") % {"name": store.nickname})
@@ -195,7 +196,7 @@ def _restorable_store(request: HttpRequest, code: str) -> Store:
 
 @require_GET
 @login_required
-def store_restore_confirm(request: HttpRequest, code: str) -> HttpResponse:
+def store_restore_confirm(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     store = _restorable_store(request, code)
     if not store.is_archived:
         return redirect("stores:detail", code=store.code)
@@ -204,7 +205,7 @@ def store_restore_confirm(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def store_restore(request: HttpRequest, code: str) -> HttpResponse:
+def store_restore(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     store = _restorable_store(request, code)
     try:
         actions.restore_store(request, store)

@@ -13,7 +13,7 @@ and the failures in a row (`throttles`, `server_failures`) a job bases its back-
 
 Users: sync/order_sync.py (searchOrders), sync/inventory.py (patchListingsItem, then getListingsItem),
 sync/order_changes.py `load` (getOrder), sync/rechecks.py (getMarketplaceParticipations: the bucket only, as
-authorizations/recheck.py makes the call and a 403 there is the re-check's verdict, not an expired token).
+authorizations/grant_checks.py makes the call and a 403 there is the re-check's verdict, not an expired token).
 
 A coming job uses it as it is, e.g. shipment confirmation:
 1. its usage plan in sync/ratelimit.py PLANS: `"confirmShipment": Plan(2.0, 10)` (ordersV0.json, per seller);
