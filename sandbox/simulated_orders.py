@@ -212,18 +212,11 @@ def search(
     already did. `annotate=False` leaves the status and last update out of the rows (only what searchOrders'
     answer needs is read).
     """
-    if created_after is not None:
-        upper = min(created_before or at, at)
-        if generate:
-            ensure_generated(seller, marketplace_ids, created_after.date(), upper.date())
-    elif last_updated_after is not None:
-        upper = min(last_updated_before or at, at)
-        if generate:
-            ensure_generated(
-                seller, marketplace_ids, (last_updated_after - MAX_CHANGE_DELAY).date(), upper.date()
-            )
-    else:
+    if created_after is None and last_updated_after is None:
         raise ValueError("createdAfter or lastUpdatedAfter is required")
+    upper = min((created_before if created_after is not None else last_updated_before) or at, at)
+    if generate:
+        _generate_window(seller, marketplace_ids, created_after, last_updated_after, upper)
     key = "created_time" if created_after is not None else "last_updated"
     qs = SandboxOrder.objects.filter(seller=seller, marketplace_id__in=marketplace_ids, created_time__lte=at)
     if annotate:
@@ -253,6 +246,23 @@ def search(
     if retention:
         qs = qs.filter(retained(marketplace_ids, at))
     return qs
+
+
+def _generate_window(
+    seller: SandboxSeller,
+    marketplace_ids: list[str],
+    created_after: datetime | None,
+    last_updated_after: datetime | None,
+    upper: datetime,
+) -> None:
+    """Generates the days `search`'s window can find orders in, up to `upper`: from `created_after`, or (an order
+    changes at most MAX_CHANGE_DELAY after its creation) from that long before `last_updated_after`."""
+    if created_after is not None:
+        first = created_after.date()
+    else:
+        assert last_updated_after is not None
+        first = (last_updated_after - MAX_CHANGE_DELAY).date()
+    ensure_generated(seller, marketplace_ids, first, upper.date())
 
 
 def iso(value: datetime) -> str:

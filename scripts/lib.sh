@@ -119,3 +119,9 @@ for command in sys.argv[1:]:
     call_command(command)
 PY
 }
+
+python_packages() {
+  # The project's Python packages (each top-level folder with an __init__.py) but the tests: what mypy checks.
+  local d
+  for d in */__init__.py; do [ "${d%/__init__.py}" = tests ] || echo "${d%/__init__.py}"; done
+}

@@ -14,10 +14,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.sqs_server import dummy_credentials, sqs_queue
 from tests.sync.test_worker_kill import ROOT, django_env, free_port, process, wait_for, wait_http
+
+# Starts real servers and scripts (scripts/check leaves these to scripts/test).
+pytestmark = pytest.mark.process
 
 SCRIPT = "import django; django.setup(); from tests.authorizations import rotation_processes_script as s; s.{call}"
 

@@ -48,6 +48,75 @@ def is_top(module: str) -> bool:
     return parts[0] == "config" or parts[-1] in TOP or any(p in TOP_PACKAGES for p in parts)
 
 
+# Size guards against regrowth (not a style rule): a module past 600 lines or a function past 60 is where a
+# newcomer loses the thread, so the test names each one. The sandbox imitates Amazon and may grow with it; models
+# and settings are read as one table each, so they may stay whole.
+MODULE_LINES = 600
+FUNCTION_LINES = 60
+NOT_SOURCE = {"tests", "bench", "test-output", "node_modules", "__pycache__"}
+WHOLE_MODULES = {"config/settings.py"}
+
+
+def source_files() -> list[Path]:
+    """Every Python file of the project outside the tests and the bench (and any hidden folder, such as .venv)."""
+    found = []
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).parts
+        if any(p.startswith(".") or p in NOT_SOURCE for p in parts):
+            continue
+        found.append(path)
+    return sorted(found)
+
+
+def long_modules(files: list[Path], root: Path = ROOT) -> list[str]:
+    wrong = []
+    for path in files:
+        relative = path.relative_to(root)
+        if relative.parts[0] == "sandbox" or "migrations" in relative.parts or path.name == "models.py":
+            continue
+        if str(relative) in WHOLE_MODULES:
+            continue
+        lines = len(path.read_text().splitlines())
+        if lines > MODULE_LINES:
+            wrong.append(f"{relative}: {lines} lines")
+    return wrong
+
+
+def long_functions(files: list[Path], root: Path = ROOT) -> list[str]:
+    """Functions (methods and nested ones too) measured from `def` to their last line."""
+    wrong = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None:
+                lines = node.end_lineno - node.lineno + 1
+                if lines > FUNCTION_LINES:
+                    wrong.append(f"{path.relative_to(root)}:{node.lineno} {node.name}: {lines} lines")
+    return wrong
+
+
+def test_no_module_outside_the_sandbox_grows_past_600_lines() -> None:
+    wrong = long_modules(source_files())
+    assert not wrong, f"split these modules by concern (at most {MODULE_LINES} lines each): {wrong}"
+
+
+def test_no_function_grows_past_60_lines() -> None:
+    wrong = long_functions(source_files())
+    assert not wrong, f"extract a helper from these functions (at most {FUNCTION_LINES} lines each): {wrong}"
+
+
+def test_the_size_guards_see_the_whole_project_and_name_what_is_too_long(tmp_path: Path) -> None:
+    files = source_files()
+    seen = {str(p.relative_to(ROOT)) for p in files}
+    assert {"sync/tasks.py", "sandbox/urls.py", "config/settings.py", "manage.py"} <= seen
+    assert not [p for p in seen if p.startswith(("tests/", "bench/", ".venv/"))]
+    long = tmp_path / "long.py"
+    long.write_text("def grown():\n" + "    x = 1\n" * FUNCTION_LINES + "\n" * MODULE_LINES)
+    short = tmp_path / "short.py"
+    short.write_text("def fine():\n" + "    x = 1\n" * (FUNCTION_LINES - 1))
+    assert long_modules([long, short], tmp_path) == [f"long.py: {FUNCTION_LINES + 1 + MODULE_LINES} lines"]
+    assert long_functions([long, short], tmp_path) == [f"long.py:1 grown: {FUNCTION_LINES + 1} lines"]
+
+
 def test_there_is_no_import_cycle_between_modules() -> None:
     edges = imports()
     seen: dict[str, int] = {}

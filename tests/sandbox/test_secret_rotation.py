@@ -548,6 +548,7 @@ def test_a_missing_moto_server_fails_instead_of_skipping(monkeypatch: pytest.Mon
     assert MOTO_SERVER.exists()
 
 
+@pytest.mark.process
 def test_scripts_sqs_sh_starts_a_server_with_the_queue_and_stops_it() -> None:
     script = """
 source scripts/lib.sh

@@ -22,6 +22,9 @@ from pathlib import Path
 
 import pytest
 
+# Starts real servers and scripts (scripts/check leaves these to scripts/test).
+pytestmark = pytest.mark.process
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 180.0
 # scripts/run gives its processes 15 s to stop on SIGTERM before killing them, and the queue server 5 s more.

@@ -18,6 +18,9 @@ import requests
 
 from tests.sync.test_worker_kill import ROOT, django_env, free_port, wait_http
 
+# Starts real servers and scripts (scripts/check leaves these to scripts/test).
+pytestmark = pytest.mark.process
+
 MODULE = "import django; django.setup(); from tests.security import multiprocess_script as s; s.{call}"
 
 

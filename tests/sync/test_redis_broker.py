@@ -16,8 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.sync.test_worker_kill import ROOT, django_env, free_port, process, wait_for, wait_http
 from tests.sync.test_worker_kill import run as run_script
+
+# Starts real servers and scripts (scripts/check leaves these to scripts/test).
+pytestmark = pytest.mark.process
 
 
 def run(env: dict[str, str], call: str) -> str:

@@ -15,6 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+# Starts real servers and scripts (scripts/check leaves these to scripts/test).
+pytestmark = pytest.mark.process
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "import django; django.setup(); from tests.sync import {module} as s; s.{call}"
 
