@@ -154,7 +154,14 @@ class NewSecretForm(forms.ModelForm):
 class ApplicationCredentialAdmin(admin.ModelAdmin):
     form = NewSecretForm
     list_display = ["kind", "client_id", "secret_expires_at", "previous_expires_at", "rotated_at"]
-    readonly_fields = ["kind", "client_id", "previous_expires_at", "rotation_requested_at", "rotated_at", "updated_at"]
+    readonly_fields = [
+        "kind",
+        "client_id",
+        "previous_expires_at",
+        "rotation_requested_at",
+        "rotated_at",
+        "updated_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # seeded from the environment
@@ -168,7 +175,9 @@ class ApplicationCredentialAdmin(admin.ModelAdmin):
             now = timezone.now()
             expires = form.cleaned_data.get("secret_expires_at") or now + timedelta(days=180)
             overlap = now + timedelta(days=form.cleaned_data.get("overlap_days") or 0)
-            app_secrets.store_new_secret(obj.kind, secret, expires, overlap, f"rotated by hand in admin by {request.user}")
+            app_secrets.store_new_secret(
+                obj.kind, secret, expires, overlap, f"rotated by hand in admin by {request.user}"
+            )
         else:
             super().save_model(request, obj, form, change)
 

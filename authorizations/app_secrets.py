@@ -115,7 +115,9 @@ def rotate_due() -> int:
         due = row.secret_expires_at is not None and row.secret_expires_at <= now + timedelta(
             days=settings.APP_SECRET_ROTATION_LEAD_DAYS
         )
-        recently = row.rotation_requested_at is not None and row.rotation_requested_at > now - timedelta(days=1)
+        recently = row.rotation_requested_at is not None and row.rotation_requested_at > now - timedelta(
+            days=1
+        )
         if not due or recently:
             continue
         try:
@@ -182,7 +184,9 @@ def apply_notification(n: sqs.Notification) -> None:
         expires = _when(body.get("clientSecretExpiryTime"))
         if kind and expires:
             ApplicationCredential.objects.filter(kind=kind).update(secret_expires_at=expires)
-            audit.record(None, "credentials.expiry_announced", outcome=kind, detail=f"expires {expires:%Y-%m-%d}")
+            audit.record(
+                None, "credentials.expiry_announced", outcome=kind, detail=f"expires {expires:%Y-%m-%d}"
+            )
             rotate_due()
 
 

@@ -40,7 +40,9 @@ class Grant:
 
     sp_id: str
     verified: bool
-    fields: dict[str, Any] = field(default_factory=dict)  # Authorization fields to store (marketplaces, profiles)
+    fields: dict[str, Any] = field(
+        default_factory=dict
+    )  # Authorization fields to store (marketplaces, profiles)
 
 
 class Credentials:
@@ -66,7 +68,9 @@ class Credentials:
         try:
             return token_cache.access_token(
                 f"{self.capability}:{refresh_token}",
-                lambda: app_secrets.with_secrets(self.capability, lambda c: lwa.refresh(url, c, refresh_token)),
+                lambda: app_secrets.with_secrets(
+                    self.capability, lambda c: lwa.refresh(url, c, refresh_token)
+                ),
                 force=force,
             )
         except lwa.LwaError as e:
@@ -122,7 +126,9 @@ class SpApiApp(Credentials):
 
     def participations(self, store: Store, access_token: str) -> list[dict[str, object]]:
         try:
-            parts = sellers.get_marketplace_participations(endpoints.for_region(store.region).sp_api, access_token)
+            parts = sellers.get_marketplace_participations(
+                endpoints.for_region(store.region).sp_api, access_token
+            )
         except sellers.SellersApiError as e:
             raise VerificationError(reason_for(e.kind, "verify"), f"{e.kind} {e.code}".strip()) from e
         return [p.as_dict() for p in parts]

@@ -117,7 +117,9 @@ class Authorization(models.Model):
         """Profiles of the store's sites that the store cannot use, each with `reason` (agency, vendor, other
         seller)."""
         return [
-            {**p, "reason": problem} for p in self._store_site_profiles() if (problem := self.profile_problem(p))
+            {**p, "reason": problem}
+            for p in self._store_site_profiles()
+            if (problem := self.profile_problem(p))
         ]
 
     def _store_site_profiles(self) -> list[dict[str, object]]:

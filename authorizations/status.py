@@ -89,7 +89,10 @@ def _expiry_phrase(capability: str, left: str) -> str:
         Capability.ADS: _("advertising"),
     }
     # `left` is "5 days", or "20 hours" on the last day (Authorization.time_left), never "0 days".
-    return _("%(capability)s expires in %(left)s") % {"capability": names[Capability(capability)], "left": left}
+    return _("%(capability)s expires in %(left)s") % {
+        "capability": names[Capability(capability)],
+        "left": left,
+    }
 
 
 def _sentence(parts: list[str]) -> str:

@@ -631,7 +631,8 @@ def _notified_done(changed_at: datetime) -> int:
     from sync.models import Order
 
     return Order.objects.filter(
-        store__selling_partner_id__startswith=SELLER_PREFIX, last_updated__gte=changed_at - timedelta(seconds=1)
+        store__selling_partner_id__startswith=SELLER_PREFIX,
+        last_updated__gte=changed_at - timedelta(seconds=1),
     ).count()
 
 
@@ -747,7 +748,10 @@ def run(quick: bool = False) -> bool:
     notified_tasks = _notified_failures()
     notified_cluster = notified_used.get("cluster", 0.0)
     notified_machine = (
-        reader_cpu + notified_cluster + notified_used.get("pg cluster", 0.0) + notified_used.get("pg other", 0.0)
+        reader_cpu
+        + notified_cluster
+        + notified_used.get("pg cluster", 0.0)
+        + notified_used.get("pg other", 0.0)
     )
     per_notified_ms = notified_machine / notified * 1000 if notified else 0.0
     per_sync_ms = 1000 / per_machine if per_machine else 0.0

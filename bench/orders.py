@@ -66,8 +66,12 @@ def backfill(index: int, scale: float, days: int, port: int, sandbox_pid: int) -
     from tests.base import make_store, make_user
 
     user = make_user(f"orders{index}@bench.test", f"Orders bench {index}")
-    store = make_store(user.memberships.get().tenant, nickname=f"Backfill ×{scale:g}", region="NA", sites=["US"])
-    Store.objects.filter(pk=store.pk).update(initial_order_date=(timezone.now() - timedelta(days=days)).date())
+    store = make_store(
+        user.memberships.get().tenant, nickname=f"Backfill ×{scale:g}", region="NA", sites=["US"]
+    )
+    Store.objects.filter(pk=store.pk).update(
+        initial_order_date=(timezone.now() - timedelta(days=days)).date()
+    )
     store.refresh_from_db()
     seller = sandbox_api.create_seller(
         f"Backfill seller ×{scale:g}", "NA", ["ATVPDKIKX0DER"], orders_per_day=PER_DAY
@@ -139,8 +143,14 @@ def run(quick: bool = False) -> bool:
         return [fn(b) for b in results]
 
     rows: list[list[object]] = [
-        ["orders generated (backfill window)", *each(lambda b: f"{b.expected:,} ({b.days} days × {PER_DAY}/day)")],
-        ["searchOrders rate at this clock", *each(lambda b: f"{SEARCH_RATE * b.scale:g}/s, burst {SEARCH_BURST}")],
+        [
+            "orders generated (backfill window)",
+            *each(lambda b: f"{b.expected:,} ({b.days} days × {PER_DAY}/day)"),
+        ],
+        [
+            "searchOrders rate at this clock",
+            *each(lambda b: f"{SEARCH_RATE * b.scale:g}/s, burst {SEARCH_BURST}"),
+        ],
         ["budget per request at that rate (ms)", *each(lambda b: f"{1000 / (SEARCH_RATE * b.scale):.0f}")],
         ["searchOrders requests made / window (s)", *each(lambda b: f"{b.made} / {b.window:.1f}")],
         ["  of which 403 (access token expired: renewed)", *each(lambda b: b.forbidden)],
@@ -150,8 +160,10 @@ def run(quick: bool = False) -> bool:
         [
             "orders stored / generated",
             *each(
-                lambda b: f"{b.stored:,} / {b.expected:,} = {b.stored / b.expected if b.expected else 0:.3f} "
-                f"(distinct {b.distinct:,})"
+                lambda b: (
+                    f"{b.stored:,} / {b.expected:,} = {b.stored / b.expected if b.expected else 0:.3f} "
+                    f"(distinct {b.distinct:,})"
+                )
             ),
         ],
         ["task runs", *each(lambda b: ", ".join(f"{k}: {v}" for k, v in sorted(b.outcomes.items())))],

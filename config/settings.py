@@ -229,7 +229,10 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 # the migrations), Redis when CACHE_REDIS_URL is set.
 if env.str("CACHE_REDIS_URL", default=""):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("CACHE_REDIS_URL")}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("CACHE_REDIS_URL"),
+        }
     }
 else:
     CACHES = {

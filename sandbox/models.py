@@ -213,7 +213,9 @@ class SandboxOrder(models.Model):
         # searchOrders' order (created_time, order_id) for one marketplace: a next page reads its rows from the
         # index position its token names, so every page costs the same (sandbox/simulated_orders.py `search`).
         indexes = [
-            models.Index(fields=["seller", "marketplace_id", "created_time", "order_id"], name="sandbox_order_keyset")
+            models.Index(
+                fields=["seller", "marketplace_id", "created_time", "order_id"], name="sandbox_order_keyset"
+            )
         ]
         ordering = ["created_time", "order_id"]
 

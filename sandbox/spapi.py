@@ -914,6 +914,8 @@ def search_listings_items(request: HttpRequest, call: Call, seller_id: str) -> H
         raise BadRequest("pageSize must be an integer.") from None
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise BadRequest(f"pageSize must be between 1 and {MAX_PAGE_SIZE}.")
-    rows = SandboxListing.objects.filter(seller=call.seller, marketplace_id__in=marketplace_ids).order_by("sku")
+    rows = SandboxListing.objects.filter(seller=call.seller, marketplace_id__in=marketplace_ids).order_by(
+        "sku"
+    )
     items = [{"sku": row.sku} for row in rows[:page_size]]
     return JsonResponse({"numberOfResults": rows.count(), "items": items})

@@ -344,7 +344,9 @@ def _batch_row(request: HttpRequest, item: RecheckItem) -> dict[str, object]:
 
 
 def _batch_items(batch: RecheckBatch) -> QuerySet[RecheckItem]:
-    return batch.items.select_related("store", "store__tenant").prefetch_related(Prefetch("store__authorizations"))
+    return batch.items.select_related("store", "store__tenant").prefetch_related(
+        Prefetch("store__authorizations")
+    )
 
 
 @require_GET
@@ -378,5 +380,7 @@ def staff_batch_progress(request: HttpRequest, code: str) -> JsonResponse:
     ]
     data = rechecks.progress(batch)
     data["failures"] = [_batch_row(request, item) for item in rechecks.failures(batch)]
-    data["items"] = [_batch_row(request, item) for item in _batch_items(batch).filter(pk__in=ids).order_by("pk")]
+    data["items"] = [
+        _batch_row(request, item) for item in _batch_items(batch).filter(pk__in=ids).order_by("pk")
+    ]
     return JsonResponse(data)

@@ -27,7 +27,9 @@ def setup() -> None:
     user = User.objects.create_user(email="rotation@example.org", password="rotation-password-1")
     tenant = Tenant.create_for_owner(user, "Rotation Co")
     membership = Membership.objects.get(tenant=tenant, user=user)
-    store = create_store(None, membership, nickname="Rotation store", region="NA", sites=["US"], initial_order_date=None)  # type: ignore[arg-type]
+    store = create_store(
+        None, membership, nickname="Rotation store", region="NA", sites=["US"], initial_order_date=None
+    )  # type: ignore[arg-type]
     Store.objects.filter(pk=store.pk).update(selling_partner_id=seller.selling_partner_id)
     auth = Authorization.objects.get(store=store, capability=APP)
     auth.status, auth.selling_partner_id, auth.authorized_at = (
@@ -41,7 +43,9 @@ def setup() -> None:
     app_secrets.credential(APP)  # seeded from the environment, as on a first start
     browser = Client(HTTP_HOST="127.0.0.1")
     browser.force_login(user)
-    print(json.dumps({"store": str(store.code), "session": browser.cookies[settings.SESSION_COOKIE_NAME].value}))
+    print(
+        json.dumps({"store": str(store.code), "session": browser.cookies[settings.SESSION_COOKIE_NAME].value})
+    )
 
 
 def announce_and_enqueue() -> None:
@@ -53,7 +57,11 @@ def announce_and_enqueue() -> None:
 
 def state() -> None:
     row = ApplicationCredential.objects.get(kind=APP)
-    print(json.dumps({"rotated": row.rotated_at is not None, "requested": row.rotation_requested_at is not None}))
+    print(
+        json.dumps(
+            {"rotated": row.rotated_at is not None, "requested": row.rotation_requested_at is not None}
+        )
+    )
 
 
 def expire_old_secret() -> None:
@@ -68,7 +76,9 @@ def results() -> None:
         json.dumps(
             {
                 "rechecks": [e.outcome for e in checks],
-                "timeline": [f"{e.created_at:%H:%M:%S.%f} {e.action} {e.outcome} {e.detail}" for e in credentials],
+                "timeline": [
+                    f"{e.created_at:%H:%M:%S.%f} {e.action} {e.outcome} {e.detail}" for e in credentials
+                ],
             }
         )
     )

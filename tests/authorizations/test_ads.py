@@ -61,7 +61,9 @@ class AdsTests(FlowTestCase):
         kinds = {p["account_type"] for p in auth.ads_profiles}
         self.assertEqual(kinds, {"seller", "agency"})
         self.assertTrue(all(p["account_type"] == "seller" for p in auth.matching_profiles))
-        self.assertTrue(all(p["account_id"] == self.seller.selling_partner_id for p in auth.matching_profiles))
+        self.assertTrue(
+            all(p["account_id"] == self.seller.selling_partner_id for p in auth.matching_profiles)
+        )
         unusable = auth.unusable_profiles
         self.assertEqual([p["account_type"] for p in unusable], ["agency"])
         with override("en"):

@@ -37,7 +37,9 @@ class SecretsTestCase(FlowTestCase):
     def token_calls(self) -> int:
         return sum(1 for c in self.rsps.calls if "/auth/o2/token" in str(c.request.url))
 
-    def set_secrets(self, kind: str, current: str, previous: str = "", valid_for: timedelta | None = None) -> None:
+    def set_secrets(
+        self, kind: str, current: str, previous: str = "", valid_for: timedelta | None = None
+    ) -> None:
         row = app_secrets.credential(kind)
         row.secret_encrypted = crypto.encrypt(current)
         row.previous_secret_encrypted = crypto.encrypt(previous) if previous else ""
@@ -55,10 +57,14 @@ class SeedAndFallbackTests(SecretsTestCase):
 
     def test_calls_fall_back_to_the_previous_secret_while_it_is_valid(self) -> None:
         # The portal already stores a newer secret that Amazon does not know yet (or the reverse): the other works.
-        self.set_secrets(Kind.ORDERS, "not-yet-known-to-amazon", "sandbox-orders-client-secret", timedelta(days=3))
+        self.set_secrets(
+            Kind.ORDERS, "not-yet-known-to-amazon", "sandbox-orders-client-secret", timedelta(days=3)
+        )
         r = self.authorize("orders")
         self.assertEqual(r.status_code, 302)
-        self.assertEqual(Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.AUTHORIZED)
+        self.assertEqual(
+            Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.AUTHORIZED
+        )
         self.assertFalse(PlatformAlarm.objects.exists())
 
     def test_an_expired_previous_secret_is_not_tried(self) -> None:
@@ -75,7 +81,9 @@ class InvalidClientAlarmTests(SecretsTestCase):
         self.authorize("orders", seller_id=second_seller.selling_partner_id, store=other)
         self.set_secrets(Kind.ORDERS, "wrong-secret")
         mail.outbox.clear()
-        results = [recheck(a) for a in Authorization.objects.filter(capability="orders").select_related("store")]
+        results = [
+            recheck(a) for a in Authorization.objects.filter(capability="orders").select_related("store")
+        ]
         self.assertEqual(results, ["platform_credentials", "platform_credentials"])
         self.assertEqual(
             list(Authorization.objects.filter(capability="orders").values_list("status", flat=True)),
@@ -155,7 +163,15 @@ class ManualRotationTests(SecretsTestCase):
         page = self.client.get(url)
         self.assertNotContains(page, "sandbox-orders-client-secret")
         self.assertNotContains(page, row.secret_encrypted)
-        r = self.client.post(url, {"secret_expires_at_0": "", "secret_expires_at_1": "", "new_secret": "pasted", "overlap_days": "7"})
+        r = self.client.post(
+            url,
+            {
+                "secret_expires_at_0": "",
+                "secret_expires_at_1": "",
+                "new_secret": "pasted",
+                "overlap_days": "7",
+            },
+        )
         self.assertEqual(r.status_code, 302, r.content[:2000])
         self.assertEqual(app_secrets.credential(Kind.ORDERS).secret, "pasted")
 
@@ -166,7 +182,9 @@ class ExpiryWarningTests(SecretsTestCase):
         now = timezone.now()
         # (days left, mails expected): each threshold once; a run again the same day sends nothing more.
         for days, expected in ((100, 0), (89, 1), (89, 0), (29, 1), (29, 0), (6.5, 1), (6.5, 0)):
-            ApplicationCredential.objects.filter(pk=row.pk).update(secret_expires_at=now + timedelta(days=days))
+            ApplicationCredential.objects.filter(pk=row.pk).update(
+                secret_expires_at=now + timedelta(days=days)
+            )
             mail.outbox.clear()
             self.assertEqual(app_secrets.warn_expiring(), expected, days)
             self.assertEqual([m.to for m in mail.outbox], [["staff@example.org"]] * expected)

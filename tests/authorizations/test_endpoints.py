@@ -35,7 +35,9 @@ class RegionalStoreTests(FlowTestCase):
         eu = make_store(self.tenant, nickname="DE store", region="EU", sites=["DE"])
         r = self.authorize("orders", seller_id=seller.selling_partner_id, store=eu)
         self.assertEqual(r.status_code, 302)
-        self.assertEqual(Authorization.objects.get(store=eu, capability="orders").status, AuthStatus.AUTHORIZED)
+        self.assertEqual(
+            Authorization.objects.get(store=eu, capability="orders").status, AuthStatus.AUTHORIZED
+        )
         token_calls = [str(c.request.url) for c in self.rsps.calls if "/auth/o2/token" in str(c.request.url)]
         self.assertTrue(token_calls)
         self.assertTrue(all("/sandbox/na/auth/o2/token" in u for u in token_calls), token_calls)

@@ -519,7 +519,8 @@ class RecheckAndQueryTests(FlowTestCase):
             for capability in ("orders", "listings"):
                 self.authorize(capability, seller_id=fe.selling_partner_id, store=store)
                 self.assertEqual(
-                    Authorization.objects.get(store=store, capability=capability).status, AuthStatus.AUTHORIZED
+                    Authorization.objects.get(store=store, capability=capability).status,
+                    AuthStatus.AUTHORIZED,
                 )
         # A second JP store of the same seller is still refused.
         jp2 = make_store(self.tenant, nickname="JP again", region="FE", sites=["JP"])

@@ -128,7 +128,9 @@ def test_an_answer_cut_off_midway_is_not_tried_again() -> None:
     assert len(connections) == 1
 
 
-def test_a_get_whose_connection_broke_is_tried_once_more_a_post_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_get_whose_connection_broke_is_tried_once_more_a_post_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import requests
 
     attempts: list[str] = []

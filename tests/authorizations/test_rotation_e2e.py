@@ -67,9 +67,17 @@ class AutomaticRotationTests(FlowTestCase):
         # Amazon's overlap ends: the old secret is refused at Amazon; the portal no longer needs it.
         sandbox_api.advance_clock(timedelta(days=8).total_seconds())
         self.call("after the old secret expired at Amazon")
-        actions = list(AuditEvent.objects.filter(action__startswith="credentials.").values_list("action", flat=True))
+        actions = list(
+            AuditEvent.objects.filter(action__startswith="credentials.").values_list("action", flat=True)
+        )
         self.assertEqual(
-            sorted(actions), ["credentials.expiry_announced", "credentials.expiry_announced", "credentials.rotated", "credentials.rotation_requested"]
+            sorted(actions),
+            [
+                "credentials.expiry_announced",
+                "credentials.expiry_announced",
+                "credentials.rotated",
+                "credentials.rotation_requested",
+            ],
         )
         print("\n".join(self.timeline))
 

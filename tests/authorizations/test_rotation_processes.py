@@ -23,12 +23,19 @@ from tests.sync.test_worker_kill import ROOT, django_env, free_port, process, wa
 # Starts real servers and scripts (scripts/check leaves these to scripts/test).
 pytestmark = pytest.mark.process
 
-SCRIPT = "import django; django.setup(); from tests.authorizations import rotation_processes_script as s; s.{call}"
+SCRIPT = (
+    "import django; django.setup(); from tests.authorizations import rotation_processes_script as s; s.{call}"
+)
 
 
 def script(env: dict[str, str], call: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(call=call)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+        [sys.executable, "-c", SCRIPT.format(call=call)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout.strip().splitlines()[-1]
@@ -86,10 +93,23 @@ def test_a_rotation_with_web_and_workers_running_fails_no_call(tmp_path: Path) -
                 "Q_RETRY": "90",
             }
         )
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180
+        )
         info = json.loads(script(env, "setup()"))
         gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -127,4 +147,8 @@ def test_a_rotation_with_web_and_workers_running_fails_no_call(tmp_path: Path) -
     assert len(outcome["rechecks"]) >= 5
     assert set(outcome["rechecks"]) == {"ok"}, outcome["rechecks"]
     actions = [line.split()[1] for line in outcome["timeline"]]
-    assert actions[:3] == ["credentials.expiry_announced", "credentials.rotation_requested", "credentials.rotated"]
+    assert actions[:3] == [
+        "credentials.expiry_announced",
+        "credentials.rotation_requested",
+        "credentials.rotated",
+    ]

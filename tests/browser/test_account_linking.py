@@ -48,7 +48,9 @@ def second_browser(browser: Browser) -> tuple[BrowserContext, Page]:
     return context, context.new_page()
 
 
-def test_forced_membership_cannot_capture_the_victim_seller(page: Page, portal: str, browser: Browser) -> None:
+def test_forced_membership_cannot_capture_the_victim_seller(
+    page: Page, portal: str, browser: Browser
+) -> None:
     sandbox_api.create_seller("Victim Seller", "NA", [US])
     victim = User.objects.create_user("victim@example.org", PASSWORD)
     Tenant.create_for_owner(victim, "Victim Co")

@@ -76,7 +76,9 @@ def test_sign_up_authorize_both_capabilities_revoke_and_recheck(page: Page, port
     shot(page, "story-8-needs-reauthorization")
 
 
-def test_a_link_opened_in_another_browser_asks_for_login_then_attaches(page: Page, portal: str, browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_opened_in_another_browser_asks_for_login_then_attaches(
+    page: Page, portal: str, browser
+) -> None:  # type: ignore[no-untyped-def]
     sandbox_api.create_seller("Other Device Seller", "NA", [US])
     sign_up(page, portal, "device@example.org", "Device Co")
     add_store(page, "Device store", "North America", ["United States (US)"])

@@ -174,7 +174,9 @@ class ConsentPageTests(TestCase):
             {"application_id": orders_app()["app_id"], "state": "x"}
         )
         self.assertEqual(self.client.get(url).status_code, 200)
-        r = self.client.post(url, {"seller": self.seller.selling_partner_id, "understand": "1", "action": "confirm"})
+        r = self.client.post(
+            url, {"seller": self.seller.selling_partner_id, "understand": "1", "action": "confirm"}
+        )
         self.assertEqual(r.status_code, 302)
         first = SandboxApplication.objects.get(application_id=orders_app()["app_id"]).redirect_uris[0]
         self.assertTrue(r["Location"].startswith(first + "?"), r["Location"])

@@ -35,13 +35,17 @@ def setup() -> None:
     amazon = Client(HTTP_HOST="127.0.0.1")
     callbacks = []
     for store in stores:
-        r = browser.post(reverse("authorizations:begin", args=[store.code, "listings"]), {"usual_environment": "on"})
+        r = browser.post(
+            reverse("authorizations:begin", args=[store.code, "listings"]), {"usual_environment": "on"}
+        )
         assert r.status_code == 302, r.status_code
         attempt = AuthorizationAttempt.objects.filter(store=store).latest("started_at")
         parts = urlsplit(attempt.consent_url)
         consent = parts.path + "?" + parts.query
         assert amazon.get(consent).status_code == 200
-        r = amazon.post(consent, {"seller": seller.selling_partner_id, "understand": "on", "action": "confirm"})
+        r = amazon.post(
+            consent, {"seller": seller.selling_partner_id, "understand": "on", "action": "confirm"}
+        )
         assert r.status_code == 302, r.content[:300]
         callbacks.append(str(r["Location"]))
     print(

@@ -188,7 +188,9 @@ class HeldAcrossLoginTests(LinkingTestCase):
         phone = self.browser()
         self.callback(self.amazon_answer(attempt), client=phone)
         phone.force_login(self.bob)
-        AuthorizationAttempt.objects.filter(pk=attempt.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        AuthorizationAttempt.objects.filter(pk=attempt.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
         page = phone.get(reverse("amazon:finish", args=[attempt.code]))
         self.assertContains(page, "expired", status_code=400)
         self.assertNotContains(page, "finish-connect", status_code=400)
@@ -239,7 +241,9 @@ class TamperedSellerIdTests(LinkingTestCase):
         # The verified claim withdrew the forged one.
         self.trap.refresh_from_db()
         self.assertEqual(self.trap.selling_partner_id, "")
-        self.assertTrue(AuditEvent.objects.filter(store=self.trap, action="store.seller_claim_withdrawn").exists())
+        self.assertTrue(
+            AuditEvent.objects.filter(store=self.trap, action="store.seller_claim_withdrawn").exists()
+        )
 
     def test_a_verified_account_stays_one_tenant_only(self) -> None:
         self.authorize("listings")

@@ -49,9 +49,7 @@ class NulByteTests(FlowTestCase):
     def test_forms_answer_400_for_a_nul_byte_and_store_nothing(self) -> None:
         self.login(self.alice)
         before = Store.objects.count()
-        r = self.client.post(
-            reverse("stores:add"), {"nickname": "Evil\x00", "region": "NA", "sites": ["US"]}
-        )
+        r = self.client.post(reverse("stores:add"), {"nickname": "Evil\x00", "region": "NA", "sites": ["US"]})
         self.assertEqual(r.status_code, 400)
         self.assertEqual(Store.objects.count(), before)
         r = self.client.post(reverse("account_login"), {"login": "a\x00@example.org", "password": "x"})
@@ -91,7 +89,11 @@ class LogTests(FlowTestCase):
 class ContentSecurityPolicyTests(BaseTestCase):
     def test_every_page_carries_a_content_security_policy_without_inline_scripts(self) -> None:
         self.login(self.alice)
-        for url in (reverse("stores:list"), reverse("stores:detail", args=[self.store.code]), reverse("account_login")):
+        for url in (
+            reverse("stores:list"),
+            reverse("stores:detail", args=[self.store.code]),
+            reverse("account_login"),
+        ):
             with self.subTest(url=url):
                 policy = self.client.get(url)["Content-Security-Policy"]
                 self.assertIn("script-src 'self'", policy)
@@ -101,7 +103,11 @@ class ContentSecurityPolicyTests(BaseTestCase):
 
     def test_portal_pages_have_no_inline_script_or_style(self) -> None:
         self.login(self.alice)
-        for url in (reverse("stores:list"), reverse("stores:detail", args=[self.store.code]), reverse("accounts:members")):
+        for url in (
+            reverse("stores:list"),
+            reverse("stores:detail", args=[self.store.code]),
+            reverse("accounts:members"),
+        ):
             with self.subTest(url=url):
                 html = self.client.get(url).content.decode()
                 self.assertNotIn("<script>", html)
@@ -119,9 +125,13 @@ class EmailTests(FlowTestCase):
     def test_a_nickname_with_a_line_break_cannot_stop_the_reminder_job(self) -> None:
         # Older rows and the admin could hold one; the store form now refuses it (below).
         Store.objects.filter(pk=self.store.pk).update(nickname="Shop\r\nBcc: victim@example.org")
-        other = Store.objects.create(tenant=self.other_tenant, nickname="Charlie US", region="NA", sites=["US"])
+        other = Store.objects.create(
+            tenant=self.other_tenant, nickname="Charlie US", region="NA", sites=["US"]
+        )
         Authorization.objects.create(
-            store=other, capability="orders", status=AuthStatus.AUTHORIZED,
+            store=other,
+            capability="orders",
+            status=AuthStatus.AUTHORIZED,
             expires_at=timezone.now() + timedelta(days=6),
         )
         self.assertEqual(reminders.send_due(), 2)

@@ -30,10 +30,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     port = free_port()
     env = django_env(db, port)
     env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180
+    )
     args = ["-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "4", "--threads", "4"]
     proc = subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
@@ -46,7 +52,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
 def _script(env: dict[str, str], call: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-c", MODULE.format(call=call)], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", MODULE.format(call=call)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -66,7 +76,11 @@ def wrong_login(base: str) -> bool:
         assert token, page.status_code
         r = s.post(
             f"{base}/accounts/login/",
-            data={"csrfmiddlewaretoken": token.group(1), "login": "race@example.org", "password": "wrong-guess"},
+            data={
+                "csrfmiddlewaretoken": token.group(1),
+                "login": "race@example.org",
+                "password": "wrong-guess",
+            },
             headers={"Referer": f"{base}/accounts/login/", "Connection": "close"},
             timeout=20,
         )
@@ -103,4 +117,6 @@ def test_two_concurrent_callbacks_on_sqlite_end_both_attempts_without_a_500(
         t.join(90)
     assert sorted(statuses) == [302, 302], statuses
     outcomes = json.loads(_script(env, "outcomes()"))
-    assert sorted(tuple(o) for o in outcomes) == [("failed", "account_in_other_store"), ("succeeded", "")], outcomes
+    assert sorted(tuple(o) for o in outcomes) == [("failed", "account_in_other_store"), ("succeeded", "")], (
+        outcomes
+    )

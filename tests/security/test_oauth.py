@@ -477,6 +477,8 @@ class AppstoreRedirectTests(OAuthTestCase):
             {"region": "NA", "store": str(self.store.code), "usual_environment": "on"},
         )
         self.assertEqual(r.status_code, 302)
-        self.assertTrue(r["Location"].startswith(f"{SANDBOX_BASE}/sellercentral/amazon.com/apps/authorize/confirm/"))
+        self.assertTrue(
+            r["Location"].startswith(f"{SANDBOX_BASE}/sellercentral/amazon.com/apps/authorize/confirm/")
+        )
         self.assertNotIn("evil.example", r["Location"])
         self.assertEqual(query(r["Location"])["redirect_uri"], CALLBACK_URI)

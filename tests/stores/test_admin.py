@@ -43,10 +43,14 @@ class StoreAdminTests(BaseTestCase):
         self.assertEqual(self.store.sites, ["US", "CA"])
 
     def test_stores_cannot_be_deleted_only_archived(self) -> None:
-        self.assertEqual(self.client.get(reverse("admin:stores_store_delete", args=[self.store.pk])).status_code, 403)
+        self.assertEqual(
+            self.client.get(reverse("admin:stores_store_delete", args=[self.store.pk])).status_code, 403
+        )
         changelist = reverse("admin:stores_store_changelist")
         self.assertNotContains(self.client.get(changelist), "delete_selected")
-        r = self.client.post(changelist, {"action": "archive_stores", "_selected_action": [str(self.store.pk)]})
+        r = self.client.post(
+            changelist, {"action": "archive_stores", "_selected_action": [str(self.store.pk)]}
+        )
         self.assertEqual(r.status_code, 302)
         self.store.refresh_from_db()
         self.assertIsNotNone(self.store.archived_at)

@@ -18,7 +18,9 @@ class StoreListTests(BaseTestCase):
         self.login(self.alice)
         page = self.client.get(reverse("stores:list"))
         self.assertContains(page, reverse("authorizations:start", args=[self.store.code, "orders"]))
-        Authorization.objects.filter(store=self.store, capability="orders").update(status=AuthStatus.AUTHORIZED)
+        Authorization.objects.filter(store=self.store, capability="orders").update(
+            status=AuthStatus.AUTHORIZED
+        )
         page = self.client.get(reverse("stores:list"))
         self.assertContains(page, reverse("authorizations:start", args=[self.store.code, "listings"]))
 
@@ -32,7 +34,9 @@ class StoreListTests(BaseTestCase):
         rows = page[page.index("<tbody>") : page.index("</tbody>")]
         self.assertEqual(rows.count(">Not authorized<"), 1)
         self.assertNotIn('class="label-line"', rows)
-        Authorization.objects.filter(store=self.store, capability="orders").update(status=AuthStatus.AUTHORIZED)
+        Authorization.objects.filter(store=self.store, capability="orders").update(
+            status=AuthStatus.AUTHORIZED
+        )
         self.store.authorization_status = "partial"
         self.store.save()
         rows = self.client.get(reverse("stores:list")).content.decode()

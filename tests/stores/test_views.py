@@ -36,7 +36,9 @@ class StoreListTests(BaseTestCase):
         self.assertContains(r, "Listing/inventory sync: Not authorized")
         self.assertContains(r, "Advertising: Not authorized")
         # Dates in the store's time zone.
-        self.assertContains(r, timezone.localtime(timezone.now(), ZoneInfo(self.store.timezone)).strftime("%Y-%m-%d"))
+        self.assertContains(
+            r, timezone.localtime(timezone.now(), ZoneInfo(self.store.timezone)).strftime("%Y-%m-%d")
+        )
 
     def test_it_searches_by_nickname(self) -> None:
         make_store(self.tenant, nickname="Germany shop", region="EU", sites=["DE"])

@@ -25,7 +25,9 @@ class AdaptivePollingTests(SyncTestCase):
         assert s.last_success_at is not None
         return (s.next_run_at - s.last_success_at).total_seconds()
 
-    def test_quiet_runs_keep_the_rate_limit_pause_three_times_then_double_it_up_to_fifteen_minutes(self) -> None:
+    def test_quiet_runs_keep_the_rate_limit_pause_three_times_then_double_it_up_to_fifteen_minutes(
+        self,
+    ) -> None:
         self.authorize_orders()
         tasks.sync_orders(self.store.pk)  # the backfill
         pauses = []
@@ -50,7 +52,9 @@ class AdaptivePollingTests(SyncTestCase):
         self.assertEqual(s.quiet_runs, 0)
         self.assertAlmostEqual(self.pause(s), FLOOR, delta=2)
 
-    @override_settings(AMAZON_NOTIFICATIONS_QUEUE_URL="http://127.0.0.1:9/000000000000/q", ORDER_CHANGE_NOTIFICATIONS=True)
+    @override_settings(
+        AMAZON_NOTIFICATIONS_QUEUE_URL="http://127.0.0.1:9/000000000000/q", ORDER_CHANGE_NOTIFICATIONS=True
+    )
     def test_a_seller_subscribed_to_order_change_is_polled_only_to_confirm_at_the_longest_pause(self) -> None:
         auth = self.authorize_orders()
         Store.objects.filter(pk=self.store.pk).update(
@@ -68,7 +72,9 @@ class AdaptivePollingTests(SyncTestCase):
         sandbox_api.advance_clock(2 * 86400)
         self.assertEqual(round(self.pause(self.run_increment())), 900)
 
-    @override_settings(AMAZON_NOTIFICATIONS_QUEUE_URL="http://127.0.0.1:9/000000000000/q", ORDER_CHANGE_NOTIFICATIONS=True)
+    @override_settings(
+        AMAZON_NOTIFICATIONS_QUEUE_URL="http://127.0.0.1:9/000000000000/q", ORDER_CHANGE_NOTIFICATIONS=True
+    )
     def test_a_subscription_made_for_an_unverified_seller_id_does_not_slow_polling(self) -> None:
         """A store may claim a seller id unverified (an orders-only grant): its subscription subscribed whoever
         granted it, so it must not make the claimed seller's stores poll less."""

@@ -78,10 +78,12 @@ class NotifiedStoresTests(SyncTestCase):
             plan = _plan(sql)
             self.assertNotIn("auth_capability_status", plan)
             self.assertNotRegex(plan, rf"(Seq Scan on|SCAN) {table}\b", plan)
-            if "store_id\" IN (" in sql:
+            if 'store_id" IN (' in sql:
                 # Reached from the stores' seller id: an index on the store, not the empty id's range.
                 # (SQLite names the (store, capability) unique index sqlite_autoindex_…: "(store_id=? AND …".)
-                self.assertRegex(plan, r"unique_store_capability|authorizations_authorization_store_id|\(store_id=\?")
+                self.assertRegex(
+                    plan, r"unique_store_capability|authorizations_authorization_store_id|\(store_id=\?"
+                )
                 self.assertNotIn("auth_seller_capability", plan)
             else:
                 self.assertIn("auth_seller_capability", plan)

@@ -25,7 +25,9 @@ class BackfillTests(SyncTestCase):
         self.authorize_orders()
         s = self.state()
         self.assertEqual(s.phase, OrderSync.Phase.BACKFILL)
-        self.assertEqual(s.backfill_from, order_state.backfill_start(self.store, s.store.authorizations.first()))
+        self.assertEqual(
+            s.backfill_from, order_state.backfill_start(self.store, s.store.authorizations.first())
+        )
         self.assertLessEqual(s.next_run_at, timezone.now())
 
     def test_a_backfill_stores_exactly_the_orders_the_sandbox_generated(self) -> None:

@@ -130,7 +130,11 @@ class OrderChangeTests(SyncTestCase):
         before = self.stored()
         other = sandbox_api.create_seller("Mallory's Amazon", "NA", [US], orders_per_day=50)
         theirs = next(
-            iter(sandbox_api.generated_orders(other.selling_partner_id, [US], created_after=self.state().backfill_from))
+            iter(
+                sandbox_api.generated_orders(
+                    other.selling_partner_id, [US], created_after=self.state().backfill_from
+                )
+            )
         )
         self.send(self.forged(self.seller.selling_partner_id, theirs.order_id, US))
         self.send(self.forged(self.seller.selling_partner_id, "111-0000000-0000000", US))
@@ -155,7 +159,11 @@ class OrderChangeTests(SyncTestCase):
                     "Summary": {"MarketplaceId": marketplace_id, "OrderStatus": "Unshipped"},
                 }
             },
-            "NotificationMetadata": {"NotificationId": "forged-1", "ApplicationId": "x", "SubscriptionId": "y"},
+            "NotificationMetadata": {
+                "NotificationId": "forged-1",
+                "ApplicationId": "x",
+                "SubscriptionId": "y",
+            },
         }
         return json.dumps(doc)
 
@@ -212,7 +220,9 @@ class OrderChangeTests(SyncTestCase):
 
     def test_a_refusal_with_a_fresh_token_fails_the_subscription_but_not_the_authorization(self) -> None:
         auth = self.authorize_orders()
-        refused = notifications.NotificationsApiError("unauthorized", "Access to requested resource is denied.", 403)
+        refused = notifications.NotificationsApiError(
+            "unauthorized", "Access to requested resource is denied.", 403
+        )
         with mock.patch("amazon.notifications.subscribe", side_effect=refused) as call:
             self.assertEqual(tasks.subscribe_order_changes(self.store.pk), "failed")
         self.assertEqual(call.call_count, 2)
@@ -234,4 +244,6 @@ class OrderChangeTests(SyncTestCase):
         sandbox_api.set_fault("notifications", "http500")
         self.assertEqual(tasks.subscribe_order_changes(self.store.pk), "failed")
         after = OrderChangeSubscription.objects.get()
-        self.assertEqual((after.status, after.subscription_id, after.verified), ("active", mine.subscription_id, True))
+        self.assertEqual(
+            (after.status, after.subscription_id, after.verified), ("active", mine.subscription_id, True)
+        )

@@ -22,7 +22,9 @@ class PlatformOutageTests(SyncTestCase):
         self.assertEqual(order_sync.run(self.store.pk), "platform_outage")
         state = self.state()
         self.assertEqual(state.last_error, "")
-        self.assertEqual(Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.AUTHORIZED)
+        self.assertEqual(
+            Authorization.objects.get(store=self.store, capability="orders").status, AuthStatus.AUTHORIZED
+        )
         self.assertEqual(PlatformAlarm.objects.get(resolved_at__isnull=True).kind, "invalid_client")
 
     def test_many_stores_failing_at_the_sp_api_open_one_outage_alarm(self) -> None:
@@ -41,4 +43,6 @@ class PlatformOutageTests(SyncTestCase):
         alarm = PlatformAlarm.objects.get(kind="amazon_outage")
         self.assertEqual(alarm.subject, "sp-api orders")
         self.assertIsNone(alarm.resolved_at)
-        self.assertTrue(all(a.status == AuthStatus.AUTHORIZED for a in Authorization.objects.filter(capability="orders")))
+        self.assertTrue(
+            all(a.status == AuthStatus.AUTHORIZED for a in Authorization.objects.filter(capability="orders"))
+        )

@@ -158,9 +158,10 @@ class RecheckBatchTests(StaffTestCase):
         batch = rechecks.start_batch(Store.objects.filter(pk=self.store.pk), self.staff, "test")
         item = batch.items.get()
         boom = OperationalError("database is locked")
-        with mock.patch("authorizations.grant_checks.recheck", side_effect=boom), mock.patch(
-            "sync.jobs.enqueue_recheck"
-        ) as later:
+        with (
+            mock.patch("authorizations.grant_checks.recheck", side_effect=boom),
+            mock.patch("sync.jobs.enqueue_recheck") as later,
+        ):
             self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "retrying")
             self.assertEqual(tasks.recheck_store(self.store.pk, item.pk), "retrying")
             self.assertEqual(later.call_count, 2)

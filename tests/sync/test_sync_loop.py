@@ -21,7 +21,10 @@ class SyncLoopTests(SimpleTestCase):
             return 0
 
         with (
-            mock.patch("sync.order_changes.read", side_effect=lambda wait_seconds: calls.append(f"read {wait_seconds}")),
+            mock.patch(
+                "sync.order_changes.read",
+                side_effect=lambda wait_seconds: calls.append(f"read {wait_seconds}"),
+            ),
             mock.patch("sync.dispatch.dispatch_due", side_effect=dispatch),
         ):
             order_changes.loop(stop)
