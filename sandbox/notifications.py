@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -365,6 +365,17 @@ def create_subscription(request: HttpRequest, call: Call, notification_type: str
     return JsonResponse({"payload": subscription_json(subscription)})
 
 
+def _subscriptions_of(
+    request: HttpRequest, call: Call, notification_type: str
+) -> QuerySet[SandboxSubscription]:
+    """The caller's subscriptions of one type (its seller and application), of the asked payloadVersion if any."""
+    rows = SandboxSubscription.objects.filter(
+        seller=call.seller, application=call.application, notification_type=notification_type
+    ).select_related("destination")
+    payload_version = request.GET.get("payloadVersion")
+    return rows.filter(payload_version=payload_version) if payload_version else rows
+
+
 @spapi.operation("notifications", "getSubscription")
 def get_subscription(request: HttpRequest, call: Call, notification_type: str) -> HttpResponse:
     """The seller's subscription of the type; without payloadVersion "the latest payload version subscription's
@@ -372,12 +383,7 @@ def get_subscription(request: HttpRequest, call: Call, notification_type: str) -
     if request.method != "GET":
         raise _method_not_allowed()
     _check_type(notification_type)
-    rows = SandboxSubscription.objects.filter(
-        seller=call.seller, application=call.application, notification_type=notification_type
-    ).select_related("destination")
-    payload_version = request.GET.get("payloadVersion")
-    if payload_version:
-        rows = rows.filter(payload_version=payload_version)
+    rows = _subscriptions_of(request, call, notification_type)
     found = rows.order_by("-payload_version").first()
     if found is None:
         raise _not_found()
@@ -417,12 +423,7 @@ def get_subscriptions(request: HttpRequest, call: Call) -> HttpResponse:
     notification_type = types[0]
     _check_type(notification_type)
     size = _page_size(request)
-    rows = SandboxSubscription.objects.filter(
-        seller=call.seller, application=call.application, notification_type=notification_type
-    ).select_related("destination")
-    payload_version = request.GET.get("payloadVersion")
-    if payload_version:
-        rows = rows.filter(payload_version=payload_version)
+    rows = _subscriptions_of(request, call, notification_type)
     if request.GET.get("nextToken"):
         # A seller has one subscription per application, type and payload version, and the sandbox plays one
         # payload version per type: every answer fits one page, so no nextToken is ever issued to come back with.
