@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from authorizations.models import Authorization
 from sandbox import api as sandbox_api
+from sync import tasks
 from sync.models import OrderSync
 from tests.authorizations.helpers import CA, US, FlowTestCase
 
@@ -37,6 +38,25 @@ class SyncTestCase(FlowTestCase):
 
     def make_due(self) -> None:
         OrderSync.objects.filter(store=self.store).update(next_run_at=timezone.now())
+
+    def run_again(self) -> str:
+        """The store's sync, due now, run as a worker would (its on-commit work included)."""
+        self.make_due()
+        with self.captureOnCommitCallbacks(execute=True):
+            return tasks.sync_orders(self.store.pk)
+
+    def backfilled_ids(self) -> set[str]:
+        """What searchOrders has between where the backfill started and where it says it got to."""
+        s = self.state()
+        return {
+            o.order_id
+            for o in sandbox_api.generated_orders(
+                self.seller.selling_partner_id,
+                self.store.marketplace_ids,
+                created_after=s.backfill_from,
+                created_before=s.backfill_done_until,
+            )
+        }
 
     def expected_ids(self) -> set[str]:
         """What searchOrders has for the backfill window, straight from the sandbox."""

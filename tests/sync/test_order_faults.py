@@ -24,11 +24,6 @@ class FaultTests(SyncTestCase):
     def count(self) -> int:
         return Order.objects.filter(store=self.store).count()
 
-    def run_again(self) -> str:
-        self.make_due()
-        with self.captureOnCommitCallbacks(execute=True):
-            return tasks.sync_orders(self.store.pk)
-
     def assert_complete(self) -> None:
         expected = self.expected_ids()
         self.assertEqual(self.count(), len(expected))
@@ -202,16 +197,7 @@ class FaultTests(SyncTestCase):
         # Restarting with createdBefore pinned needs that bound to be two minutes old at Amazon.
         sandbox_api.advance_clock(180)
         self.assertEqual(self.run_again(), "done")
-        s = self.state()
-        expected = {
-            o.order_id
-            for o in sandbox_api.generated_orders(
-                self.seller.selling_partner_id,
-                self.store.marketplace_ids,
-                created_after=s.backfill_from,
-                created_before=s.backfill_done_until,
-            )
-        }
+        expected = self.backfilled_ids()
         stored = set(Order.objects.filter(store=self.store).values_list("amazon_order_id", flat=True))
         self.assertEqual(stored, expected)
 

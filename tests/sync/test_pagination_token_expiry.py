@@ -8,17 +8,11 @@ from __future__ import annotations
 from django.test import override_settings
 
 from sandbox import api as sandbox_api
-from sync import tasks
 from sync.models import Order
 from tests.sync.helpers import SyncTestCase
 
 
 class ExpiredPaginationTokenTests(SyncTestCase):
-    def run_again(self) -> str:
-        self.make_due()
-        with self.captureOnCommitCallbacks(execute=True):
-            return tasks.sync_orders(self.store.pk)
-
     def test_a_backfill_resumed_after_24_hours_restarts_from_the_last_stored_order_and_loads_every_order(
         self,
     ) -> None:
@@ -34,15 +28,7 @@ class ExpiredPaginationTokenTests(SyncTestCase):
         self.assertEqual((s.pagination_token, s.last_error, s.query), ("", "invalid", {}))
         self.assertEqual(self.run_again(), "done")
         s = self.state()
-        expected = {
-            o.order_id
-            for o in sandbox_api.generated_orders(
-                self.seller.selling_partner_id,
-                self.store.marketplace_ids,
-                created_after=s.backfill_from,
-                created_before=s.backfill_done_until,
-            )
-        }
+        expected = self.backfilled_ids()
         rows = Order.objects.filter(store=self.store)
         self.assertEqual(set(rows.values_list("amazon_order_id", flat=True)), expected)
         self.assertEqual(rows.count(), len(expected))
