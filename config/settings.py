@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "authorizations",
     "sync",
     "sandbox",
+    "rest_framework",
+    "drf_spectacular",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +251,27 @@ else:
 # Store rules.
 STORE_INITIAL_DATE_MAX_AGE_DAYS = env.int("STORE_INITIAL_DATE_MAX_AGE_DAYS", default=730)
 STORES_PER_PAGE = 50
+
+# The platform API (api/): key authentication only (a browser session is not accepted, so no CSRF applies), one
+# error shape, and a per-key rate kept in the shared cache.
+API_KEY_RATE = env.str("API_KEY_RATE", default="600/min")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.authentication.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.authentication.ApiKeyThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": API_KEY_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Store authorization portal API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
 
 # Invitations to a distributor account: how long the emailed link stays valid.
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)

@@ -14,6 +14,8 @@ urlpatterns = [
     path("stores/", include("stores.urls")),
     path("", include("authorizations.amazon_urls")),
     path("", include("sync.staff_urls")),
+    # The platform API: key-authenticated JSON (api/).
+    path("api/v1/", include("api.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 

@@ -22,6 +22,9 @@ EXCLUDED_PREFIXES = {
     "admin/": "Django admin: staff only with its own login and model permissions (see test_staff_only_urls).",
     "accounts/": "django-allauth: login, signup, logout and password pages are public by design "
     "(login/logout open redirects are tested in test_oauth; CSRF in test_csrf).",
+    "api/v1/": "The platform API: key-authenticated JSON, no session (an anonymous call is 401, not a login "
+    "redirect); tests/api covers anonymous, another tenant's key, a read key, a revoked or expired key and a "
+    "store-limited key (404 on other stores) on every route.",
     "sandbox/": "The simulated Amazon (mounted only when SANDBOX_ACTIVE): Amazon's public pages and APIs, not a "
     "tenant object; its control page is staff only unless SANDBOX_CONTROL_OPEN (see test_sandbox_hardening).",
 }

@@ -17,6 +17,12 @@ from tests.security.routes import Fixtures, Route, UnknownParameter, all_routes,
 # JSON APIs: they are called by the portal's server with a client secret or an access token, never by a browser
 # with cookies, exactly like the Amazon endpoints they stand in for.
 CSRF_EXEMPT = {
+    # The platform API accepts only `Authorization: Bearer <key>` (never the session cookie), so a forged
+    # cross-site request carries no credential; tests/api proves a browser session alone is refused.
+    "api/v1/stores/": "Platform API, API key header only, no cookies.",
+    "api/v1/stores/<str:code>/": "Platform API, API key header only, no cookies.",
+    "api/v1/schema/": "The public OpenAPI document (GET), no credential at all.",
+    "api/v1/^.*$": "The platform API's JSON 404 for any other address: reads and changes nothing.",
     "sandbox/<region:region>/auth/o2/token": "Login with Amazon token endpoint: server-to-server, authenticated "
     "by the client secret (form or Basic auth), no cookies.",
     "sandbox/<region:region>/sp/sellers/v1/marketplaceParticipations": "SP-API imitation: authenticated by the "

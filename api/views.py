@@ -1,0 +1,126 @@
+"""/api/v1/: the stores a key may see, the OpenAPI document and its docs page."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+
+from amazon import marketplaces
+from api.models import ApiKey
+from api.stores import StoreSerializer, store_document
+from authorizations.models import AuthStatus, Capability
+from stores.models import CombinedStatus, Store
+
+FILTERS = ("status", "capability", "capability_status", "region", "updated_since")
+
+
+class StoreFilters(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=CombinedStatus.choices, required=False)
+    capability = serializers.ChoiceField(choices=Capability.choices, required=False)
+    capability_status = serializers.ChoiceField(choices=AuthStatus.choices, required=False)
+    region = serializers.ChoiceField(choices=marketplaces.REGIONS, required=False)
+    updated_since = serializers.DateTimeField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "capability_status" in attrs and "capability" not in attrs:
+            raise serializers.ValidationError(
+                {"capability": [_("Name the capability whose status to filter.")]}
+            )
+        return attrs
+
+
+class StorePages(CursorPagination):
+    # The primary key never changes and is unique, so a cursor over it never skips or repeats a store.
+    ordering = "id"
+    page_size = 50
+
+
+class StoreDocumentMixin:
+    request: Request
+
+    def key_stores(self) -> QuerySet[Store]:
+        key = self.request.auth
+        assert isinstance(key, ApiKey)
+        return key.visible_stores().select_related("order_sync").prefetch_related("authorizations")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", enum=CombinedStatus.values, description="Combined status."),
+        OpenApiParameter("capability", enum=Capability.values),
+        OpenApiParameter("capability_status", enum=AuthStatus.values, description="With `capability`."),
+        OpenApiParameter("region", enum=[code for code, _label in marketplaces.REGIONS]),
+        OpenApiParameter(
+            "updated_since", type=str, description="ISO 8601 time: stores or authorizations changed."
+        ),
+    ]
+)
+class StoreList(StoreDocumentMixin, generics.ListAPIView):  # type: ignore[type-arg]
+    """The stores this key may see, oldest first, 50 a page (follow `next`)."""
+
+    serializer_class = StoreSerializer
+    pagination_class = StorePages
+
+    def get_queryset(self) -> QuerySet[Store]:
+        unknown = sorted(set(self.request.query_params) - {*FILTERS, "cursor"})
+        if unknown:
+            raise exceptions.ValidationError({name: [_("Unknown filter.")] for name in unknown})
+        filters = StoreFilters(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        stores = self.key_stores()
+        if "status" in f:
+            stores = stores.filter(authorization_status=f["status"])
+        if "region" in f:
+            stores = stores.filter(region=f["region"])
+        if "capability_status" in f:
+            stores = stores.filter(
+                authorizations__capability=f["capability"], authorizations__status=f["capability_status"]
+            )
+        elif "capability" in f:
+            stores = stores.filter(authorizations__capability=f["capability"])
+        if "updated_since" in f:
+            since = f["updated_since"]
+            changed = Store.objects.filter(
+                Q(updated_at__gte=since) | Q(authorizations__status_changed_at__gte=since)
+            ).values("pk")
+            stores = stores.filter(pk__in=changed)
+        return stores
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None
+        return self.get_paginated_response(StoreSerializer([store_document(s) for s in page], many=True).data)
+
+
+class StoreDetail(StoreDocumentMixin, generics.RetrieveAPIView):  # type: ignore[type-arg]
+    """One store, by its code. Another tenant's store, or one outside the key's stores, is 404."""
+
+    serializer_class = StoreSerializer
+
+    def get_queryset(self) -> QuerySet[Store]:
+        return self.key_stores()
+
+    def get_object(self) -> dict[str, Any]:  # type: ignore[override]
+        try:
+            code = uuid.UUID(str(self.kwargs["code"]))
+        except ValueError:
+            raise exceptions.NotFound() from None
+        store = self.get_queryset().filter(code=code).first()
+        if store is None:
+            raise exceptions.NotFound()
+        return store_document(store)
+
+
+def docs(request: HttpRequest) -> HttpResponse:
+    """A readable page of the OpenAPI document, rendered by our own static script (no outside CDN)."""
+    return render(request, "api/docs.html")
