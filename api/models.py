@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,6 +31,7 @@ class ApiKey(models.Model):
         READ = "read", _("Read")
         READ_WRITE = "read_write", _("Read and write")
 
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Null for a platform key: every tenant's stores, read-only, created by superusers in Django admin.
     tenant = models.ForeignKey(
         Tenant,

@@ -124,6 +124,7 @@ class Fixtures:
     attempt_code: str
     sku_mapping_pk: str = ""
     invitation_code: str = ""  # a pending Invitation of the tenant under test
+    api_key_code: str = ""  # an ApiKey of the tenant under test
     capability: str = "orders"
     action: str = "disable"
 
@@ -143,6 +144,8 @@ def tenant_value(route: str, name: str, fx: Fixtures) -> str:
             # Builders that do not make an invitation (test_secrets, test_csrf) get one that does not exist;
             # the access census (test_url_access) passes a real pending invitation of the tenant under test.
             return fx.invitation_code or NO_INVITATION
+        if route.startswith("team/api-keys/"):
+            return fx.api_key_code or NO_INVITATION
         if route.startswith("team/switch/"):
             return fx.tenant_code
         if route.startswith("team/"):

@@ -26,6 +26,7 @@ from authorizations.models import (
 )
 from stores.models import Store
 from sync.models import SkuMapping
+from tests.api.helpers import make_key
 from tests.base import BaseTestCase
 from tests.security.routes import (
     EXCLUDED_PREFIXES,
@@ -113,6 +114,7 @@ class AccessTestCase(BaseTestCase):
             attempt_code=str(self.attempt.code),
             sku_mapping_pk=self.sku_mapping_pk(),
             invitation_code=self.invitation_code(),
+            api_key_code=str(make_key(self.tenant, self.alice)[0].code),
         )
 
     def invitation_code(self) -> str:

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tenant
+from api.models import ApiKey
+from stores.models import Store
+
+
+class ApiKeyForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A tenant's key: name, scope, optionally some of the tenant's stores and an expiry."""
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "scope", "stores", "expires_at")
+        widgets = {
+            "stores": forms.CheckboxSelectMultiple,
+            "expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only this tenant's stores can be chosen: a forged id of another tenant's store is an invalid choice.
+        stores = self.fields["stores"]
+        assert isinstance(stores, forms.ModelMultipleChoiceField)
+        stores.queryset = Store.objects.active().filter(tenant=tenant).order_by("nickname")
+        stores.required = False
+
+    def clean_expires_at(self) -> Any:
+        expires = self.cleaned_data.get("expires_at")
+        if expires is not None and expires <= timezone.now():
+            raise forms.ValidationError(_("Choose a time in the future."))
+        return expires
