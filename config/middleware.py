@@ -7,9 +7,10 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,12 @@ class RefuseNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._has_nul(request):
             log.info("request refused: NUL character in %s %r", request.method, request.path_info)
+            if request.path_info.startswith("/api/"):
+                # The platform API answers every error in its one JSON shape, this one too.
+                from api.errors import error_body
+
+                body = error_body("invalid", gettext("A value contains a NUL character."))
+                return JsonResponse(body, status=400)
             return render(request, "400.html", status=400)
         return self.get_response(request)
 

@@ -210,3 +210,33 @@ class StoresApiTests(BaseTestCase):
         self.assertEqual(page.status_code, 200)
         self.assertContains(page, "js/api-docs.js")
         self.assertNotContains(page, "cdn")
+
+    def test_last_used_is_written_at_most_once_a_minute(self) -> None:
+        self.get(STORES)
+        self.key.refresh_from_db()
+        first = self.key.last_used_at
+        assert first is not None
+        self.get(STORES)
+        self.key.refresh_from_db()
+        self.assertEqual(self.key.last_used_at, first)
+        ApiKey.objects.filter(pk=self.key.pk).update(last_used_at=first - timedelta(seconds=61))
+        self.get(STORES)
+        self.key.refresh_from_db()
+        assert self.key.last_used_at is not None
+        self.assertGreater(self.key.last_used_at, first - timedelta(seconds=61))
+
+    def test_errors_speak_the_requests_language(self) -> None:
+        self.key.revoked_at = timezone.now()
+        self.key.save()
+        error = self.assert_error(self.get(STORES, HTTP_ACCEPT_LANGUAGE="zh-Hans"), 401, "key_revoked")
+        self.assertEqual(error["message"], "此 API 密钥已被撤销。")
+
+    def test_odd_inputs_get_an_answer_in_the_error_shape_never_a_500(self) -> None:
+        for query in ("?updated_since=99999-01-01", "?updated_since=2026-13-45T99:00", "?region=na%00"):
+            self.assert_error(self.get(STORES + query), 400, "invalid")
+        # An empty filter is no filter (as an empty form field).
+        self.assertEqual(self.get(STORES + "?status=").status_code, 200)
+        self.assert_error(self.get(STORES, HTTP_ACCEPT="text/html"), 406, "not_acceptable")
+        response = self.get(STORES + "?format=xml")
+        self.assertLess(response.status_code, 500)
+        self.assertIn("error", response.json())
