@@ -23,8 +23,8 @@ EXCLUDED_PREFIXES = {
     "accounts/": "django-allauth: login, signup, logout and password pages are public by design "
     "(login/logout open redirects are tested in test_oauth; CSRF in test_csrf).",
     "api/v1/": "The platform API: key-authenticated JSON, no session (an anonymous call is 401, not a login "
-    "redirect); tests/api covers anonymous, another tenant's key, a read key, a revoked or expired key and a "
-    "store-limited key (404 on other stores) on every route.",
+    "redirect); tests/api/test_api_census.py walks every api/v1/ route with anonymous, another tenant's, "
+    "read, revoked, expired and store-limited keys (404 on other stores).",
     "sandbox/": "The simulated Amazon (mounted only when SANDBOX_ACTIVE): Amazon's public pages and APIs, not a "
     "tenant object; its control page is staff only unless SANDBOX_CONTROL_OPEN (see test_sandbox_hardening).",
 }

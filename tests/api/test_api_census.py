@@ -1,0 +1,92 @@
+"""Every route under /api/v1/, enumerated from the resolver, for every kind of caller: a route added later is
+checked without editing this file, and a parameter it cannot fill fails the census."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from api.models import ApiKey
+from tests.api.helpers import bearer, make_key
+from tests.base import BaseTestCase, make_store
+from tests.security.routes import PARAM, UnknownParameter, all_routes
+
+# Public on purpose: the OpenAPI document and its docs page describe the API and hold no tenant data.
+PUBLIC = {"api/v1/schema/", "api/v1/docs/"}
+UNSAFE = ("post", "put", "patch", "delete")
+
+
+def api_routes() -> list[str]:
+    return sorted(r.route for r in all_routes() if r.route.startswith("api/v1/") and not r.is_regex)
+
+
+def fill(route: str, store_code: str) -> str:
+    def value(m: Any) -> str:
+        if m["name"] == "code":
+            return store_code
+        raise UnknownParameter(f"/{route}: teach tests/api/test_api_census.py what <{m['name']}> names")
+
+    return "/" + PARAM.sub(value, route)
+
+
+class ApiCensusTests(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        cache.clear()
+        self.second = make_store(self.tenant, nickname="Second store")
+        _k, self.own = make_key(self.tenant, self.alice)
+        _k, self.foreign = make_key(self.other_tenant, self.charlie)
+        _k, self.limited = make_key(self.tenant, self.alice, stores=[self.second])
+        revoked, self.revoked = make_key(self.tenant, self.alice)
+        ApiKey.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+        _k, self.expired = make_key(self.tenant, self.alice, expires_at=timezone.now() - timedelta(seconds=1))
+        self.private = [r for r in api_routes() if r not in PUBLIC]
+        self.urls = [fill(r, str(self.store.code)) for r in self.private]
+
+    def call(self, method: str, url: str, secret: str | None = None) -> Any:
+        headers = bearer(secret) if secret else {}
+        return getattr(self.client, method)(url, **headers)
+
+    def assert_status(self, response: Any, status: int, url: str) -> None:
+        self.assertEqual(response.status_code, status, url)
+        self.assertIn("error", response.json(), url)
+
+    def test_the_census_sees_the_api_routes_and_the_public_ones_still_exist(self) -> None:
+        self.assertIn("api/v1/stores/<str:code>/", self.private)
+        self.assertLessEqual(PUBLIC, set(api_routes()))
+
+    def test_anonymous_revoked_and_expired_callers_get_401_on_every_route_and_method(self) -> None:
+        for url in self.urls:
+            for method in ("get", *UNSAFE):
+                for secret in (None, self.revoked, self.expired):
+                    self.assert_status(self.call(method, url, secret), 401, f"{method} {url}")
+
+    def test_another_tenants_key_never_sees_the_store(self) -> None:
+        for url in self.urls:
+            response = self.call("get", url, self.foreign)
+            if "<" in self.private[self.urls.index(url)]:
+                self.assert_status(response, 404, url)
+            else:
+                self.assertNotIn(str(self.store.code), response.content.decode(), url)
+
+    def test_a_store_limited_key_never_sees_the_other_stores(self) -> None:
+        for url in self.urls:
+            response = self.call("get", url, self.limited)
+            if "<" in self.private[self.urls.index(url)]:
+                self.assert_status(response, 404, url)
+            else:
+                self.assertNotIn(str(self.store.code), response.content.decode(), url)
+
+    def test_a_read_key_gets_403_on_every_write(self) -> None:
+        for url in self.urls:
+            for method in UNSAFE:
+                self.assert_status(self.call(method, url, self.own), 403, f"{method} {url}")
+
+    def test_the_tenants_own_key_reads_every_route(self) -> None:
+        for url in self.urls:
+            response = self.call("get", url, self.own)
+            self.assertEqual(response.status_code, 200, url)
+            self.assertIn(str(self.store.code), response.content.decode(), url)
