@@ -16,7 +16,9 @@ to push, advertising).
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -44,6 +46,28 @@ def _stores(n: int) -> list[Any]:
     return auths
 
 
+@contextmanager
+def _others_set_aside(ids: list[int], until: datetime) -> Iterator[None]:
+    """The grants other bench sections left authorized (re-check, load, …) are due for the hourly check too, and
+    their LWA calls would be counted as this section's (a full run measured 5.66 calls per grant-hour: its 100 grants
+    plus 466 others, each checked once an hour). They read as checked until `until` meanwhile, and get their own
+    times back after."""
+    from authorizations.models import Authorization, AuthStatus
+
+    others = (
+        Authorization.objects.filter(status=AuthStatus.AUTHORIZED)
+        .exclude(refresh_token_encrypted="")
+        .exclude(pk__in=ids)
+    )
+    saved = list(others.values_list("pk", "last_checked_at"))
+    others.update(last_checked_at=until)
+    try:
+        yield
+    finally:
+        rows = [Authorization(pk=pk, last_checked_at=at) for pk, at in saved]
+        Authorization.objects.bulk_update(rows, ["last_checked_at"], batch_size=1000)
+
+
 def _simulated_hours(
     auths: list[Any], rsps: Any, *, syncing: bool, check: bool, day: int
 ) -> tuple[float, float]:
@@ -64,18 +88,19 @@ def _simulated_hours(
         Authorization.objects.filter(pk=pk).update(last_checked_at=base - timedelta(minutes=60 - i * 60 // n))
     cache.clear()
     counted_from, t = 0, time.perf_counter()
-    for minute in range(60 * (CHECK_HOURS + 1)):
-        if minute == 60:
-            counted_from = _token_calls(rsps)
-        with time_machine.travel(base + timedelta(minutes=minute), tick=False):
-            if check:
-                rechecks.check_grant_tokens(rechecks.due_token_checks())
-            if syncing:
-                due = [pk for i, pk in enumerate(ids) if (minute - i) % (60 // SYNCS_PER_HOUR) == 0]
-                for auth in Authorization.objects.select_related("store").filter(pk__in=due):
-                    grant = Grant(auth, "orders", lambda e: RuntimeError(e.reason))
-                    grant.renew()
-                    grant.accepted()
+    with _others_set_aside(ids, base + timedelta(days=30)):
+        for minute in range(60 * (CHECK_HOURS + 1)):
+            if minute == 60:
+                counted_from = _token_calls(rsps)
+            with time_machine.travel(base + timedelta(minutes=minute), tick=False):
+                if check:
+                    rechecks.check_grant_tokens(rechecks.due_token_checks())
+                if syncing:
+                    due = [pk for i, pk in enumerate(ids) if (minute - i) % (60 // SYNCS_PER_HOUR) == 0]
+                    for auth in Authorization.objects.select_related("store").filter(pk__in=due):
+                        grant = Grant(auth, "orders", lambda e: RuntimeError(e.reason))
+                        grant.renew()
+                        grant.accepted()
     return (_token_calls(rsps) - counted_from) / (n * CHECK_HOURS), time.perf_counter() - t
 
 
