@@ -9,6 +9,7 @@ window ("sliding window counter"): two cache keys per limit, `incr` only, so eve
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass
 
@@ -50,3 +51,26 @@ def count(limit: Limit, subject: str, now: float | None = None) -> None:
         cache.incr(key)
     except ValueError:  # evicted between add and incr
         cache.set(key, 1, timeout=2 * limit.window)
+
+
+def retry_after(limit: Limit, subject: str, now: float | None = None) -> int:
+    """Whole seconds until `allows` is true again (0: it is now), from the two counts `used` weighs.
+
+    In the current window the previous window's weight falls linearly; past its end the current count becomes the
+    previous one and falls in turn. A 429's Retry-After, so a client waits neither too little nor a whole minute.
+    """
+    now = time.time() if now is None else now
+    if allows(limit, subject, now):
+        return 0
+    w = limit.window
+    slot, into = divmod(now, w)
+    current = float(cache.get(_key(limit, subject, int(slot)), 0))
+    previous = float(cache.get(_key(limit, subject, int(slot) - 1), 0))
+    room = limit.limit - 1 - current  # what the previous window's weighted count must fall to
+    if room >= 0 and previous > 0:
+        at = w * (1 - room / previous)  # seconds into this window
+        if at < w:
+            return max(1, math.ceil(at - into))
+    # Not within this window: in the next one this window's count weighs (1 - y / w).
+    y = max(0.0, w * (1 - (limit.limit - 1) / current)) if current > 0 else 0.0
+    return max(1, math.ceil((w - into) + y))

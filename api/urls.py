@@ -8,6 +8,7 @@ app_name = "api"
 urlpatterns = [
     path("stores/", views.StoreList.as_view(), name="stores"),
     path("stores/<str:code>/", views.StoreDetail.as_view(), name="store"),
+    path("stores/<str:code>/recheck", views.recheck, name="store_recheck"),
     path(
         "schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"
     ),

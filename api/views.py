@@ -11,10 +11,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
+from rest_framework.decorators import api_view
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from amazon import marketplaces
+from api import rechecks
 from api.models import ApiKey
 from api.stores import StoreSerializer, store_document
 from authorizations.models import AuthStatus, Capability
@@ -111,14 +114,82 @@ class StoreDetail(StoreDocumentMixin, generics.RetrieveAPIView):  # type: ignore
         return self.key_stores()
 
     def get_object(self) -> dict[str, Any]:  # type: ignore[override]
-        try:
-            code = uuid.UUID(str(self.kwargs["code"]))
-        except ValueError:
-            raise exceptions.NotFound() from None
-        store = self.get_queryset().filter(code=code).first()
-        if store is None:
-            raise exceptions.NotFound()
-        return store_document(store)
+        return store_document(_find_store(self.get_queryset(), self.kwargs["code"]))
+
+
+class RecheckRequest(serializers.Serializer[Any]):
+    capability = serializers.ChoiceField(
+        choices=Capability.choices, required=False, help_text="Check only this capability (default: all)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = (
+            sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        )
+        if unknown:
+            raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return attrs
+
+
+class CheckSerializer(serializers.Serializer[Any]):
+    capability = serializers.ChoiceField(choices=Capability.choices)
+    checked = serializers.BooleanField(help_text="Whether Amazon was asked now.")
+    result = serializers.CharField(
+        help_text='"ok", a reason code (as `reason_code` of a capability), or "not_checked" (no token to check).'
+    )
+    status = serializers.ChoiceField(
+        choices=AuthStatus.choices, help_text="The capability's status after the check."
+    )
+    message = serializers.CharField(help_text="The result in the request's language.")
+    todo = serializers.CharField(help_text="What to do, in the request's language (empty: nothing).")
+
+
+class RecheckSerializer(serializers.Serializer[Any]):
+    store = StoreSerializer()
+    checks = CheckSerializer(many=True)
+
+
+@extend_schema(
+    request=RecheckRequest,
+    responses={200: RecheckSerializer},
+    description=(
+        'The live "query authorization result": each capability holding a token is checked at Amazon now and the '
+        "store's fresh status is returned. Needs a read + write key. At most `LIVE_CHECKS_PER_MINUTE` checks per "
+        "capability a minute, shared with the store page's buttons: over it, 429 with Retry-After and nothing checked."
+    ),
+)
+@api_view(["POST"])
+def recheck(request: Request, code: str) -> Response:
+    key = request.auth
+    assert isinstance(key, ApiKey)
+    body = RecheckRequest(data=request.data)
+    body.is_valid(raise_exception=True)
+    store = _find_store(key.visible_stores(), code)
+    try:
+        checks = rechecks.recheck_store(request._request, key, store, body.validated_data.get("capability"))
+    except rechecks.TooManyChecks as e:
+        raise exceptions.Throttled(
+            wait=e.retry_after,
+            detail=_(
+                "This store was checked at Amazon several times in the last minute; nothing was checked."
+            ),
+        ) from None
+    fresh = (
+        key.visible_stores().select_related("order_sync").prefetch_related("authorizations").get(pk=store.pk)
+    )
+    return Response(RecheckSerializer({"store": store_document(fresh), "checks": checks}).data)
+
+
+def _find_store(stores: QuerySet[Store], code: str) -> Store:
+    """A store of `stores` by its code; any other code (another tenant's, outside the key's stores, not a UUID): 404."""
+    try:
+        uid = uuid.UUID(str(code))
+    except ValueError:
+        raise exceptions.NotFound() from None
+    store = stores.filter(code=uid).first()
+    if store is None:
+        raise exceptions.NotFound()
+    return store
 
 
 def docs(request: HttpRequest) -> HttpResponse:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts import limits
 from authorizations import lifecycle, transitions
 from authorizations.credentials import VerificationError, for_capability
 from authorizations.models import Authorization, AuthStatus
@@ -23,7 +25,7 @@ from authorizations.models import Authorization, AuthStatus
 GRANT_REFUSED = ("revoked", "verification_failed")
 
 
-def recheck(auth: Authorization, request: HttpRequest | None = None) -> str:
+def recheck(auth: Authorization, request: HttpRequest | None = None, detail: str = "") -> str:
     """Returns "ok", or the reason of the failure.
 
     A revoked or expired grant turns the capability to needs re-authorization; throttling and outages only record
@@ -51,11 +53,39 @@ def recheck(auth: Authorization, request: HttpRequest | None = None) -> str:
             fields={**fields, "last_checked_at": now},
             action="authorization.rechecked" if request is not None or result != "ok" else "",
             outcome=result,
+            detail=detail,
             request=request,
             now=now,
         )
     auth.refresh_from_db()
     return result
+
+
+def checkable(auth: Authorization) -> bool:
+    """Whether `recheck` would ask Amazon (a held token, authorized or needing re-authorization)."""
+    return auth.has_token and auth.status in (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION)
+
+
+def live_limit() -> limits.Limit:
+    return limits.Limit("live-check", settings.LIVE_CHECKS_PER_MINUTE, 60)
+
+
+def on_demand(auth: Authorization, request: HttpRequest | None = None, detail: str = "") -> str:
+    """A check someone asked for ("Query authorization result", "Re-check now", the API's POST …/recheck): `recheck`,
+    at most LIVE_CHECKS_PER_MINUTE times a minute per authorization, counted in the shared cache for the buttons and
+    the API alike. Over it: "too_many_checks" and Amazon is not asked (each check is an LWA refresh and a call on the
+    seller's usage plan, which the store's own jobs need; a script looping on the API must not starve them)."""
+    if checkable(auth):
+        limit = live_limit()
+        if not limits.allows(limit, str(auth.pk)):
+            return "too_many_checks"
+        limits.count(limit, str(auth.pk))
+    return recheck(auth, request, detail=detail)
+
+
+def live_retry_after(auth: Authorization) -> int:
+    """Seconds until `on_demand` checks this authorization again."""
+    return limits.retry_after(live_limit(), str(auth.pk))
 
 
 # How old a grant's last check may grow before the hourly check refreshes its token. Half a minute under the hour:

@@ -96,6 +96,12 @@ REASONS: dict[str, tuple[Promise, Promise]] = {
         _("Amazon is throttling requests for this seller right now."),
         _("Nothing to do: the portal retries later."),
     ),
+    "too_many_checks": (
+        _(
+            "This authorization was checked at Amazon several times in the last minute; it was not checked again."
+        ),
+        _("Wait a minute, then check again. The status shown is the latest answer."),
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from authorizations import appstore, flow, holding, lifecycle
 from authorizations.access import get_authorization_for_user
 from authorizations.attempts import AttemptError, CallbackResult, CallbackState, expire_stale
 from authorizations.forms import AppstoreForm, StartForm
+from authorizations.grant_checks import on_demand as live_check
 from authorizations.grant_checks import recheck as recheck_grant
 from authorizations.models import Authorization, AuthorizationAttempt, AuthStatus, Capability
 from authorizations.reasons import describe
@@ -156,7 +157,7 @@ def query_result(request: AuthenticatedHttpRequest, code: str, capability: str) 
     live = auth.has_token and auth.status in (AuthStatus.AUTHORIZED, AuthStatus.NEEDS_REAUTHORIZATION)
     if attempt is not None and attempt.is_open:
         if auth.has_token:
-            result = recheck_grant(auth, request)
+            result = live_check(auth, request)
             if result == "ok":
                 messages.info(
                     request,
@@ -168,7 +169,7 @@ def query_result(request: AuthenticatedHttpRequest, code: str, capability: str) 
                 messages.warning(request, describe(result)[0])
         return _to_attempt(attempt)
     if live:
-        result = recheck_grant(auth, request)
+        result = live_check(auth, request)
         if result == "ok":
             messages.success(
                 request,
@@ -189,7 +190,7 @@ def query_result(request: AuthenticatedHttpRequest, code: str, capability: str) 
 def recheck(request: AuthenticatedHttpRequest, code: str, capability: str) -> HttpResponse:
     auth, membership = get_authorization_for_user(request, code, capability, change=True)
     store, cap = auth.store, Capability(auth.capability)
-    result = recheck_grant(auth, request)
+    result = live_check(auth, request)
     if result == "ok":
         messages.success(
             request, _("%(capability)s: Amazon confirms the authorization works.") % {"capability": cap.label}

@@ -271,7 +271,17 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One named enum per set of choices, however many fields use it (else drf-spectacular invents names).
+    "ENUM_NAME_OVERRIDES": {
+        "AuthorizationStatusEnum": "authorizations.models.AuthStatus",
+        "CapabilityEnum": "authorizations.models.Capability",
+        "CombinedStatusEnum": "stores.models.CombinedStatus",
+    },
 }
+
+# Checks someone asks for ("Query authorization result", "Re-check now", the API's POST /stores/{code}/recheck): at
+# most this many per authorization per minute, shared by the buttons and the API (0: no limit).
+LIVE_CHECKS_PER_MINUTE = env.int("LIVE_CHECKS_PER_MINUTE", default=6)
 
 # Invitations to a distributor account: how long the emailed link stays valid.
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)

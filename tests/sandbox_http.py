@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import responses
 from django.test import Client
 from django.test.utils import override_settings
+from django.utils import translation
 
 SANDBOX_BASE = "http://sandbox.test/sandbox"
 
@@ -30,13 +31,16 @@ def _dispatch(request: Any) -> tuple[int, dict[str, str], bytes]:
     if isinstance(body, str):
         body = body.encode()
     client = Client(HTTP_HOST="sandbox.test")
-    r = client.generic(
-        request.method,
-        path,
-        data=body,
-        content_type=request.headers.get("Content-Type", "application/octet-stream"),
-        **headers,
-    )
+    # The sandbox's request runs in the caller's thread, and its LocaleMiddleware activates the sandbox request's
+    # language there: keep the caller's (a real Amazon is another process and leaves it alone).
+    with translation.override(translation.get_language()):
+        r = client.generic(
+            request.method,
+            path,
+            data=body,
+            content_type=request.headers.get("Content-Type", "application/octet-stream"),
+            **headers,
+        )
     out_headers = {k: v for k, v in r.items() if k.lower() not in ("content-length",)}
     return r.status_code, out_headers, r.content
 

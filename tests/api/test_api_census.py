@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.urls import resolve
 from django.utils import timezone
 
 from api.models import ApiKey
@@ -32,14 +33,24 @@ def fill(route: str, store_code: str) -> str:
     return "/" + PARAM.sub(value, route)
 
 
+def methods(url: str) -> list[str]:
+    """The methods a route's view answers (GET for reads, POST for actions), from the view class itself."""
+    view = resolve(url).func.cls  # type: ignore[attr-defined]
+    return [m for m in ("get", *UNSAFE) if hasattr(view, m)]
+
+
 class ApiCensusTests(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         cache.clear()
         self.second = make_store(self.tenant, nickname="Second store")
         _k, self.own = make_key(self.tenant, self.alice)
-        _k, self.foreign = make_key(self.other_tenant, self.charlie)
-        _k, self.limited = make_key(self.tenant, self.alice, stores=[self.second])
+        _k, self.own_write = make_key(self.tenant, self.alice, scope=ApiKey.Scope.READ_WRITE)
+        # Write keys, so that an action route answers for the store (404), not for the scope (403).
+        _k, self.foreign = make_key(self.other_tenant, self.charlie, scope=ApiKey.Scope.READ_WRITE)
+        _k, self.limited = make_key(
+            self.tenant, self.alice, scope=ApiKey.Scope.READ_WRITE, stores=[self.second]
+        )
         revoked, self.revoked = make_key(self.tenant, self.alice)
         ApiKey.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
         _k, self.expired = make_key(self.tenant, self.alice, expires_at=timezone.now() - timedelta(seconds=1))
@@ -48,7 +59,13 @@ class ApiCensusTests(BaseTestCase):
 
     def call(self, method: str, url: str, secret: str | None = None) -> Any:
         headers = bearer(secret) if secret else {}
-        return getattr(self.client, method)(url, **headers)
+        if method == "get":
+            return self.client.get(url, **headers)
+        return getattr(self.client, method)(url, data={}, content_type="application/json", **headers)
+
+    def each_call(self) -> list[tuple[str, str, str]]:
+        """(route, url, method) for every route and every method its view answers."""
+        return [(r, u, m) for r, u in zip(self.private, self.urls, strict=True) for m in methods(u)]
 
     def assert_status(self, response: Any, status: int, url: str) -> None:
         self.assertEqual(response.status_code, status, url)
@@ -64,21 +81,25 @@ class ApiCensusTests(BaseTestCase):
                 for secret in (None, self.revoked, self.expired):
                     self.assert_status(self.call(method, url, secret), 401, f"{method} {url}")
 
-    def test_another_tenants_key_never_sees_the_store(self) -> None:
+    def test_every_route_answers_some_method(self) -> None:
         for url in self.urls:
-            response = self.call("get", url, self.foreign)
-            if "<" in self.private[self.urls.index(url)]:
-                self.assert_status(response, 404, url)
+            self.assertTrue(methods(url), url)
+
+    def test_another_tenants_key_never_sees_the_store(self) -> None:
+        for route, url, method in self.each_call():
+            response = self.call(method, url, self.foreign)
+            if "<" in route:
+                self.assert_status(response, 404, f"{method} {url}")
             else:
-                self.assertNotIn(str(self.store.code), response.content.decode(), url)
+                self.assertNotIn(str(self.store.code), response.content.decode(), f"{method} {url}")
 
     def test_a_store_limited_key_never_sees_the_other_stores(self) -> None:
-        for url in self.urls:
-            response = self.call("get", url, self.limited)
-            if "<" in self.private[self.urls.index(url)]:
-                self.assert_status(response, 404, url)
+        for route, url, method in self.each_call():
+            response = self.call(method, url, self.limited)
+            if "<" in route:
+                self.assert_status(response, 404, f"{method} {url}")
             else:
-                self.assertNotIn(str(self.store.code), response.content.decode(), url)
+                self.assertNotIn(str(self.store.code), response.content.decode(), f"{method} {url}")
 
     def test_a_read_key_gets_403_on_every_write(self) -> None:
         for url in self.urls:
@@ -86,7 +107,7 @@ class ApiCensusTests(BaseTestCase):
                 self.assert_status(self.call(method, url, self.own), 403, f"{method} {url}")
 
     def test_the_tenants_own_key_reads_every_route(self) -> None:
-        for url in self.urls:
-            response = self.call("get", url, self.own)
-            self.assertEqual(response.status_code, 200, url)
-            self.assertIn(str(self.store.code), response.content.decode(), url)
+        for _route, url, method in self.each_call():
+            response = self.call(method, url, self.own if method == "get" else self.own_write)
+            self.assertEqual(response.status_code, 200, f"{method} {url}")
+            self.assertIn(str(self.store.code), response.content.decode(), f"{method} {url}")

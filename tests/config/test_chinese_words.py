@@ -103,9 +103,8 @@ class ChinesePageTests(FlowTestCase):
         self.assertIn("确定要禁用载单功能授权吗？", texts["disable"])
 
     def test_a_failed_recheck_names_its_capability_with_a_full_width_colon(self) -> None:
-        # Amazon's answer itself is not the point here (and the sandbox, answering in this thread, resets the
-        # language): the check reports an error, the message names the capability.
-        with mock.patch("authorizations.views.recheck_grant", return_value="amazon_error"):
+        # Amazon's answer itself is not the point here: the check reports an error, the message names the capability.
+        with mock.patch("authorizations.views.live_check", return_value="amazon_error"):
             r = self.client.post(
                 reverse("authorizations:recheck", args=[self.store.code, "orders"]), follow=True
             )
