@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
 from rest_framework.decorators import api_view
@@ -20,7 +21,7 @@ from amazon import marketplaces
 from api import rechecks
 from api.models import ApiKey
 from api.stores import StoreSerializer, store_document
-from authorizations.models import AuthStatus, Capability
+from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import CombinedStatus, Store
 
 FILTERS = ("status", "capability", "capability_status", "region", "updated_since")
@@ -32,13 +33,6 @@ class StoreFilters(serializers.Serializer[Any]):
     capability_status = serializers.ChoiceField(choices=AuthStatus.choices, required=False)
     region = serializers.ChoiceField(choices=marketplaces.REGIONS, required=False)
     updated_since = serializers.DateTimeField(required=False)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if "capability_status" in attrs and "capability" not in attrs:
-            raise serializers.ValidationError(
-                {"capability": [_("Name the capability whose status to filter.")]}
-            )
-        return attrs
 
 
 class StorePages(CursorPagination):
@@ -60,10 +54,16 @@ class StoreDocumentMixin:
     parameters=[
         OpenApiParameter("status", enum=CombinedStatus.values, description="Combined status."),
         OpenApiParameter("capability", enum=Capability.values),
-        OpenApiParameter("capability_status", enum=AuthStatus.values, description="With `capability`."),
+        OpenApiParameter(
+            "capability_status",
+            enum=AuthStatus.values,
+            description="That capability's status (with `capability`), or any capability's (alone).",
+        ),
         OpenApiParameter("region", enum=[code for code, _label in marketplaces.REGIONS]),
         OpenApiParameter(
-            "updated_since", type=str, description="ISO 8601 time: stores or authorizations changed."
+            "updated_since",
+            type=OpenApiTypes.DATETIME,
+            description="ISO 8601 time: stores or authorizations changed at or after it.",
         ),
     ]
 )
@@ -85,9 +85,14 @@ class StoreList(StoreDocumentMixin, generics.ListAPIView):  # type: ignore[type-
             stores = stores.filter(authorization_status=f["status"])
         if "region" in f:
             stores = stores.filter(region=f["region"])
-        if "capability_status" in f:
+        if "capability_status" in f and "capability" in f:
             stores = stores.filter(
                 authorizations__capability=f["capability"], authorizations__status=f["capability_status"]
+            )
+        elif "capability_status" in f:
+            # Any capability in that status, e.g. every store that needs a re-authorization somewhere.
+            stores = stores.filter(
+                pk__in=Authorization.objects.filter(status=f["capability_status"]).values("store_id")
             )
         elif "capability" in f:
             stores = stores.filter(authorizations__capability=f["capability"])

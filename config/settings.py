@@ -271,6 +271,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
     # One named enum per set of choices, however many fields use it (else drf-spectacular invents names).
     "ENUM_NAME_OVERRIDES": {
         "AuthorizationStatusEnum": "authorizations.models.AuthStatus",
