@@ -29,6 +29,9 @@ class ApiKeyForm(forms.ModelForm):  # type: ignore[type-arg]
         assert isinstance(stores, forms.ModelMultipleChoiceField)
         stores.queryset = Store.objects.active().filter(tenant=tenant).order_by("nickname")
         stores.required = False
+        # A datetime-local input carries no zone; the form reads it in the portal's zone, UTC, as this page shows
+        # every time: say so beside the field, or 18:00 typed in Shanghai expires at 02:00 the next day there.
+        self.fields["expires_at"].help_text = _("In UTC, like every time on this page. Empty: never expires.")
 
     def clean_expires_at(self) -> Any:
         expires = self.cleaned_data.get("expires_at")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -10,6 +11,10 @@ from accounts.models import User
 from api.models import ApiKey
 from authorizations.audit import client_ip, user_agent
 from authorizations.models import AuditEvent
+
+# The visible prefix is 8 random hex digits, unique: at 4 billion values a collision is rare but not impossible, and
+# it must cost a retry, not a 500.
+PREFIX_TRIES = 5
 
 
 def audit(request: HttpRequest | None, key: ApiKey, action: str, user: User | None = None) -> None:
@@ -27,11 +32,19 @@ def audit(request: HttpRequest | None, key: ApiKey, action: str, user: User | No
 
 def create_key(request: HttpRequest | None, key: ApiKey, user: User | None) -> str:
     """Save a new key (its fields set by the caller) and return its secret, to be shown once."""
-    secret = key.new_secret()
     key.created_by = user
     if key.is_platform:
         key.scope = ApiKey.Scope.READ
-    key.save()
+    for attempt in range(PREFIX_TRIES):
+        secret = key.new_secret()
+        try:
+            # Its own savepoint: a prefix taken meanwhile fails this insert only, and a new secret is drawn.
+            with transaction.atomic():
+                key.save()
+            break
+        except IntegrityError:
+            if attempt == PREFIX_TRIES - 1 or not ApiKey.objects.filter(prefix=key.prefix).exists():
+                raise
     audit(request, key, "api_key.created", user)
     return secret
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 
@@ -53,6 +55,23 @@ class KeyPageTests(BaseTestCase):
         response = self.client.post(PAGE, {"name": "Sneaky", "scope": "read", "stores": [foreign.pk]})
         self.assertEqual(response.status_code, 400)
         self.assertFalse(ApiKey.objects.filter(name="Sneaky").exists())
+
+    def test_a_prefix_already_taken_draws_a_new_secret_instead_of_failing(self) -> None:
+        self.login(self.alice)
+        taken, _secret, _response = self.create()
+        ApiKey.objects.filter(pk=taken.pk).update(name="Taken")
+        draws = iter([taken.prefix.removeprefix("pk_live_"), "0badcafe"])
+        with mock.patch("api.models.secrets.token_hex", side_effect=lambda n: next(draws)):
+            key, secret, _response = self.create()
+        self.assertEqual(key.prefix, "pk_live_0badcafe")
+        self.assertTrue(secret.startswith("pk_live_0badcafe_"))
+        self.assertEqual(self.client.get("/api/v1/stores/", **bearer(secret)).status_code, 200)
+
+    def test_the_expiry_field_says_its_time_zone(self) -> None:
+        self.login(self.alice)
+        self.assertContains(self.client.get(PAGE), "In UTC, like every time on this page.")
+        key, _secret, _response = self.create(expires_at="2099-03-01T18:00")
+        self.assertEqual(key.expires_at.isoformat(), "2099-03-01T18:00:00+00:00")
 
     def test_a_missing_name_or_a_past_expiry_is_a_form_error_not_a_crash(self) -> None:
         self.login(self.alice)
