@@ -85,8 +85,6 @@ def _object(request: HttpRequest) -> dict[str, Any]:
         raise BadRequest("Request body is not valid JSON.") from exc
     if not isinstance(body, dict):
         raise BadRequest("Request body must be a ConfirmShipmentRequest object.")
-    if "\x00" in request.body.decode("utf-8", "replace"):
-        raise BadRequest(guard.NUL_MESSAGE)
     return body
 
 
@@ -98,6 +96,9 @@ def _text(doc: dict[str, Any], name: str, *, required: bool) -> str:
         return ""
     if not isinstance(value, str) or len(value) > MAX_TEXT:
         raise BadRequest(f"{name}: is invalid, must be a string of at most {MAX_TEXT} characters.")
+    if "\x00" in value:
+        # PostgreSQL cannot store NUL in text, as sandbox/guard.py explains for parameters.
+        raise BadRequest(guard.NUL_MESSAGE)
     return value
 
 

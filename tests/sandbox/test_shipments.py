@@ -240,6 +240,7 @@ class RefusalTests(ShipmentTestCase):
                         {"orderItems": [{"orderItemId": ITEM_A, "quantity": 0}]}, {"carrierCode": None}):  # fmt: skip
             with self.subTest(changes=changes):
                 self.refused(self.confirm(self.package(**changes)))
+        self.refused(self.confirm(self.package(trackingNumber="1Z\u0000")))
         self.refused(self.confirm("[1, 2]"))
         self.refused(self.confirm("{not json"))
         self.refused(self.confirm({"marketplaceId": US}))
