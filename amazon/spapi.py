@@ -35,10 +35,13 @@ def call(
     params: Any = None,
     json: Any = None,
     allow_empty: bool = False,
+    replay_safe: bool = False,
 ) -> Answer:
+    """`replay_safe`: sending the request twice does no harm (http.request tries it once more after a dropped
+    connection)."""
     headers = {"x-amz-access-token": access_token, "Accept": "application/json"}
     try:
-        r = http.request(method, url, params=params, json=json, headers=headers)
+        r = http.request(method, url, params=params, json=json, headers=headers, replay_safe=replay_safe)
     except http.TransportError as e:
         raise error("network", "timeout" if e.timeout else str(e)) from e
     doc = http.json_or_none(r)

@@ -18,6 +18,7 @@ from sandbox.models import (
     SandboxListing,
     SandboxOrder,
     SandboxSeller,
+    SandboxShipment,
 )
 
 # name, region, sites: two demo sellers per region, matching the portal's demo stores where it can.
@@ -122,7 +123,7 @@ def announce_secret_expiry(
 
 
 def set_fault(endpoint: str, kind: str, delay: float | None = None) -> None:
-    """endpoint: token|sellers|orders|listings|ads|notifications; kind: none|http500|slow|timeout|storm429; delay: 0 to 120 s."""
+    """endpoint: token|sellers|orders|shipments|listings|ads|notifications; kind: none|http500|slow|timeout|storm429; delay: 0 to 120 s."""
     faults.set_fault(endpoint, kind, delay)
 
 
@@ -169,6 +170,26 @@ def generated_orders(
         created_before=created_before,
         last_updated_after=last_updated_after,
         last_updated_before=last_updated_before,
+    )
+
+
+def confirmed_packages(order_id: str) -> QuerySet[SandboxShipment]:
+    """The packages confirmShipment accepted for an order (sandbox/shipments.py), first confirmed first; each row's
+    `requests` counts the accepted requests for it (1 when it was never edited or sent again)."""
+    return SandboxShipment.objects.filter(order__order_id=order_id).order_by("confirmed_at", "id")
+
+
+def unshipped_orders(
+    selling_partner_id: str | SandboxSeller, marketplace_ids: list[str], created_after: datetime
+) -> QuerySet[SandboxOrder]:
+    """Orders created since `created_after` that are UNSHIPPED now (neither pending, cancelled nor shipped, by the
+    generated history or by confirmShipment): the ones a shipment can be confirmed for."""
+    return simulated_orders.search(
+        _seller(selling_partner_id),
+        list(marketplace_ids),
+        clock.now(),
+        created_after=created_after,
+        statuses=["UNSHIPPED"],
     )
 
 

@@ -15,7 +15,9 @@ from django.http import HttpResponse
 from sandbox.clock import config
 from sandbox.models import SandboxConfig
 
-ENDPOINTS = ["token", "sellers", "orders", "listings", "ads", "notifications"]
+# "shipments" is confirmShipment alone (an Orders API operation), so a test can break confirmations without
+# breaking the order sync.
+ENDPOINTS = ["token", "sellers", "orders", "shipments", "listings", "ads", "notifications"]
 KINDS = ["none", "http500", "slow", "timeout", "storm429"]
 DEFAULT_SLOW_SECONDS = 3.0
 # Longer than the portal's HTTP read timeout (20 s by default), so a client gives up first.

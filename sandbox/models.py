@@ -198,6 +198,10 @@ class SandboxOrder(models.Model):
     unshipped_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Set by confirmShipment (sandbox/shipments.py) when some but not all of the items are confirmed shipped.
+    partially_shipped_at = models.DateTimeField(null=True, blank=True)
+    # {orderItemId: quantity} confirmed shipped by confirmShipment, the sum of the order's SandboxShipment rows.
+    shipped_items = models.JSONField(default=dict, blank=True)
     currency = models.CharField(max_length=3)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     fulfilled_by = models.CharField(max_length=10, default="MERCHANT")
@@ -228,6 +232,8 @@ class SandboxOrder(models.Model):
             steps.append((self.cancelled_at, "CANCELLED"))
         if self.unshipped_at:
             steps.append((self.unshipped_at, "UNSHIPPED"))
+        if self.partially_shipped_at:
+            steps.append((self.partially_shipped_at, "PARTIALLY_SHIPPED"))
         if self.shipped_at:
             steps.append((self.shipped_at, "SHIPPED"))
         return sorted(steps)
@@ -239,6 +245,37 @@ class SandboxOrder(models.Model):
             if when <= at:
                 status, updated = name, when
         return status, updated
+
+
+class SandboxShipment(models.Model):
+    """One package confirmed by confirmShipment (ordersV0.json PackageDetail), kept as the last accepted request
+    for its packageReferenceId left it: the same reference sent again edits it ("Confirm the shipment status",
+    https://developer-docs.amazon.com/sp-api/docs/confirm-the-shipment-status)."""
+
+    order = models.ForeignKey(SandboxOrder, on_delete=models.CASCADE, related_name="shipments")
+    package_reference_id = models.CharField(max_length=20)
+    marketplace_id = models.CharField(max_length=20)
+    carrier_code = models.CharField(max_length=100)
+    carrier_name = models.CharField(max_length=200, blank=True)
+    shipping_method = models.CharField(max_length=200, blank=True)
+    tracking_number = models.CharField(max_length=200)
+    ship_date = models.DateTimeField()
+    cod_collection_method = models.CharField(max_length=20, blank=True)
+    # [{"orderItemId", "quantity"}]
+    items = models.JSONField(default=list)
+    confirmed_at = models.DateTimeField(help_text="Virtual time of the first accepted request.")
+    updated_at = models.DateTimeField(help_text="Virtual time of the last accepted request.")
+    # Accepted requests for this package (1, then one more per edit): what a test counts to see a package sent once.
+    requests = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "package_reference_id"], name="sandbox_shipment_package")
+        ]
+        ordering = ["order", "confirmed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order.order_id} package {self.package_reference_id}"
 
 
 class SandboxListing(models.Model):

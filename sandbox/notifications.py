@@ -64,11 +64,12 @@ NOT_FOUND = ("NotFound", "The resource specified does not exist.")  # notificati
 DESTINATION_IN_USE = ("Unauthorized", "The requested action is forbidden.", "Destination has subscriptions")
 
 # Amazon's OrderStatus values (OrderChangeNotification.json Summary.OrderStatus enum) for the sandbox's statuses.
-ORDER_STATUS = {"PENDING": "Pending", "UNSHIPPED": "Unshipped", "SHIPPED": "Shipped", "CANCELLED": "Canceled"}
+ORDER_STATUS = {"PENDING": "Pending", "UNSHIPPED": "Unshipped", "SHIPPED": "Shipped", "CANCELLED": "Canceled",
+                "PARTIALLY_SHIPPED": "PartiallyShipped"}  # fmt: skip
 # OrderChangeTrigger.ChangeReason: "The reason for this ORDER_CHANGE notification" (no values listed in the schema;
 # the sandbox's wording).
 CHANGE_REASON = {"PENDING": "NewOrder", "UNSHIPPED": "OrderStatusChange", "SHIPPED": "OrderStatusChange",
-                 "CANCELLED": "OrderStatusChange"}  # fmt: skip
+                 "CANCELLED": "OrderStatusChange", "PARTIALLY_SHIPPED": "OrderStatusChange"}  # fmt: skip
 FULFILLMENT_TYPE = {"MERCHANT": "MFN", "AMAZON": "AFN"}  # Summary.FulfillmentType enum: AFN, MFN
 
 
@@ -583,7 +584,7 @@ def _changes(
     oldest = start - simulated_orders.MAX_CHANGE_DELAY
     simulated_orders.ensure_generated(seller, marketplace_ids, oldest.date(), end.date())
     changed = Q(created_time__gt=start)
-    for field in ("unshipped_at", "cancelled_at", "shipped_at"):
+    for field in ("unshipped_at", "cancelled_at", "partially_shipped_at", "shipped_at"):
         changed |= Q(**{f"{field}__gt": start, f"{field}__lte": end})
     rows = SandboxOrder.objects.filter(
         changed,

@@ -35,6 +35,8 @@ PLANS: dict[str, UsagePlan] = {
     "searchListingsItems": UsagePlan(5.0, 5),
     # listingsItems_2021-08-01.json, getListingsItem: "Rate 5, Burst 10".
     "getListingsItem": UsagePlan(5.0, 10),
+    # ordersV0.json, confirmShipment: "Rate 2, Burst 10" (its usage plan table: | 2 | 10 |).
+    "confirmShipment": UsagePlan(2.0, 10),
     # application_2023-11-30.json, rotateApplicationClientSecret: "Rate 0.0167, Burst 1" (a grantless operation,
     # one bucket per application: sandbox/applications.py keeps it).
     "rotateApplicationClientSecret": UsagePlan(0.0167, 1),

@@ -7,7 +7,9 @@ Orders for one (seller, marketplace, UTC day) come from a random generator seede
 every process produces exactly the same rows; days are generated lazily on first need and inserted with
 ignore_conflicts, which makes concurrent generation harmless. A whole day is stored at once but an order only exists
 for the API once virtual now has passed its creation time. Status changes over virtual time:
-PENDING → UNSHIPPED (30 min) → SHIPPED (about a day), or PENDING → CANCELLED (within hours).
+PENDING → UNSHIPPED (30 min) → SHIPPED (about a day), or PENDING → CANCELLED (within hours). A shipment confirmed
+through confirmShipment (sandbox/shipments.py) replaces the generated shipment: UNSHIPPED → PARTIALLY_SHIPPED →
+SHIPPED as packages cover the items.
 
 What searchOrders shows follows Amazon's model (orders_2026-01-01.json): includedData decides the optional blocks
 (`order_json`), and orders older than Amazon's retention never show (`retained`).
@@ -172,6 +174,7 @@ def last_updated_at(at: datetime) -> Case:
     return Case(
         When(shipped_at__lte=at, then=F("shipped_at")),
         When(cancelled_at__lte=at, then=F("cancelled_at")),
+        When(partially_shipped_at__lte=at, then=F("partially_shipped_at")),
         When(unshipped_at__lte=at, then=F("unshipped_at")),
         default=F("created_time"),
         output_field=DateTimeField(),
@@ -183,6 +186,7 @@ def status_at(at: datetime) -> Case:
     return Case(
         When(shipped_at__lte=at, then=Value("SHIPPED")),
         When(cancelled_at__lte=at, then=Value("CANCELLED")),
+        When(partially_shipped_at__lte=at, then=Value("PARTIALLY_SHIPPED")),
         When(unshipped_at__lte=at, then=Value("UNSHIPPED")),
         default=Value("PENDING"),
         output_field=CharField(),
@@ -269,6 +273,11 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _shipped_of(order: SandboxOrder, item: dict[str, Any]) -> int:
+    shipped = (order.shipped_items or {}).get(item["orderItemId"], 0)
+    return min(int(shipped), int(item["quantity"])) if isinstance(shipped, int) else 0
+
+
 def order_json(order: SandboxOrder, at: datetime, included: Iterable[str] = ()) -> dict[str, Any]:
     """The order in the model's Order shape as seen at `at`, with the optional blocks `included` asks for."""
     included = set(included)
@@ -281,7 +290,8 @@ def order_json(order: SandboxOrder, at: datetime, included: Iterable[str] = ()) 
     for item in order.items:
         quantity = int(item["quantity"])
         unit = Decimal(item["unitPrice"])
-        shipped = quantity if status == "SHIPPED" else 0
+        # A partial shipment (sandbox/shipments.py) counts what confirmShipment confirmed of each item.
+        shipped = {"SHIPPED": quantity, "PARTIALLY_SHIPPED": _shipped_of(order, item)}.get(status, 0)
         line: dict[str, Any] = {
             "orderItemId": item["orderItemId"],
             "quantityOrdered": quantity,

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import path, register_converter
 
-from sandbox import applications, lwa, notifications, pages, spapi
+from sandbox import applications, lwa, notifications, pages, shipments, spapi
 from sandbox.guard import Refuse, guarded
 
 
@@ -63,6 +63,11 @@ urlpatterns = [
     ),
     path("<region:region>/sp/orders/2026-01-01/orders", sp(spapi.search_orders), name="search_orders"),
     path("<region:region>/sp/orders/2026-01-01/orders/<str:order_id>", sp(spapi.get_order), name="get_order"),
+    path(
+        "<region:region>/sp/orders/v0/orders/<str:order_id>/shipmentConfirmation",
+        sp(shipments.confirm_shipment),
+        name="confirm_shipment",
+    ),
     path(
         "<region:region>/sp/applications/2023-11-30/clientSecret",
         sp(applications.rotate_client_secret),

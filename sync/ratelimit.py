@@ -33,6 +33,7 @@ PLANS: dict[str, Plan] = {
     "getOrder": Plan(0.5, 30),  # orders_2026-01-01.json
     "patchListingsItem": Plan(5.0, 5),  # listingsItems_2021-08-01.json
     "getListingsItem": Plan(5.0, 10),  # listingsItems_2021-08-01.json
+    "confirmShipment": Plan(2.0, 10),  # ordersV0.json: "| 2 | 10 |" (rate per second, burst)
 }
 
 
