@@ -21,6 +21,7 @@ CSRF_EXEMPT = {
     # cross-site request carries no credential; tests/api proves a browser session alone is refused.
     "api/v1/stores/": "Platform API, API key header only, no cookies.",
     "api/v1/stores/<str:code>/": "Platform API, API key header only, no cookies.",
+    "api/v1/stores/<str:code>/recheck": "Platform API, API key header only, no cookies.",
     "api/v1/schema/": "The public OpenAPI document (GET), no credential at all.",
     "api/v1/^.*$": "The platform API's JSON 404 for any other address: reads and changes nothing.",
     "sandbox/<region:region>/auth/o2/token": "Login with Amazon token endpoint: server-to-server, authenticated "
