@@ -29,6 +29,8 @@ CSRF_EXEMPT = {
     "sandbox/<region:region>/sp/sellers/v1/marketplaceParticipations": "SP-API imitation: authenticated by the "
     "x-amz-access-token header, no cookies.",
     "sandbox/<region:region>/sp/orders/2026-01-01/orders": "SP-API imitation (searchOrders), access token header.",
+    "sandbox/<region:region>/sp/orders/v0/orders/<str:order_id>/shipmentConfirmation": "SP-API imitation "
+    "(confirmShipment), access token header.",
     "sandbox/<region:region>/sp/orders/2026-01-01/orders/<str:order_id>": "SP-API imitation (getOrder), access "
     "token header.",
     "sandbox/<region:region>/sp/listings/2021-08-01/items/<str:seller_id>/<path:sku>": "SP-API imitation "
