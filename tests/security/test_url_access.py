@@ -26,10 +26,8 @@ from authorizations.models import (
 )
 from stores.models import Store
 from sync.models import SkuMapping
-from webhooks.models import Endpoint
 from tests.api.helpers import make_key
 from tests.base import BaseTestCase
-from tests.webhooks.census import make_endpoint
 from tests.security.routes import (
     EXCLUDED_PREFIXES,
     PUBLIC_ROUTES,
@@ -42,6 +40,8 @@ from tests.security.routes import (
     generic_url,
     tenant_url,
 )
+from tests.webhooks.census import make_endpoint
+from webhooks.models import Endpoint
 
 # Data a careless view would act on: if an access check were missing, the database snapshot would change.
 HOSTILE_POST = {
