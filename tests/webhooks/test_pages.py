@@ -31,7 +31,9 @@ class EndpointPageTests(WebhookTestCase):
         data = {"url": url or self.receiver.url, "events": EVENTS, "description": "Platform", **extra}
         return self.client.post(PAGE, data)
 
-    def test_an_owner_and_an_admin_add_an_endpoint_whose_secret_is_shown_once_and_stored_encrypted(self) -> None:
+    def test_an_owner_and_an_admin_add_an_endpoint_whose_secret_is_shown_once_and_stored_encrypted(
+        self,
+    ) -> None:
         for user in (self.alice, self.admin):
             Endpoint.objects.all().delete()
             self.login(user)
@@ -48,7 +50,9 @@ class EndpointPageTests(WebhookTestCase):
             listing = self.client.get(PAGE)
             self.assertContains(listing, endpoint.url)
             self.assertNotContains(listing, secret)
-            self.assertNotContains(self.client.get(reverse("webhooks:endpoint", args=[endpoint.code])), secret)
+            self.assertNotContains(
+                self.client.get(reverse("webhooks:endpoint", args=[endpoint.code])), secret
+            )
             event = AuditEvent.objects.filter(action="webhook.created").latest("created_at")
             self.assertEqual(event.user, user)
             self.assertNotIn(secret, event.detail)
@@ -185,7 +189,9 @@ class EndpointPageTests(WebhookTestCase):
         self.login(self.alice)
         listing = self.client.get(PAGE, HTTP_ACCEPT_LANGUAGE="zh-hans")
         self.assertContains(listing, "添加端点")
-        page = self.client.get(reverse("webhooks:endpoint", args=[endpoint.code]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        page = self.client.get(
+            reverse("webhooks:endpoint", args=[endpoint.code]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
         self.assertContains(page, "发送测试事件")
 
     def test_the_navigation_links_the_page_for_owners_and_admins_only(self) -> None:
