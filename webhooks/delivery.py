@@ -103,7 +103,10 @@ def record(delivery: Delivery, outcome: transport.Outcome, at: datetime) -> None
         delivery.save()
         endpoint = delivery.endpoint
         if outcome.ok:
-            Endpoint.objects.filter(pk=endpoint.pk).update(last_success_at=at, failing_since=None)
+            # "Last delivered" to the minute: a busy endpoint need not write its row on every success.
+            fresh = endpoint.last_success_at is not None and at - endpoint.last_success_at < timedelta(minutes=1)
+            if endpoint.failing_since is not None or not fresh:
+                Endpoint.objects.filter(pk=endpoint.pk).update(last_success_at=at, failing_since=None)
         else:
             Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=at)
             disable_if_failing_for_days(endpoint.pk, at)
