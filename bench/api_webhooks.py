@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from bench.common import table
 
@@ -67,7 +68,7 @@ def start_receiver(log: Path) -> tuple[subprocess.Popen[str], str]:
     return p, f"http://127.0.0.1:{port}/hooks"
 
 
-def tenant_with_endpoint(url: str, stores: int) -> tuple[object, list[object]]:
+def tenant_with_endpoint(url: str, stores: int) -> tuple[Any, list[Any]]:
     from accounts.models import Tenant, User
     from tests.base import make_store
     from webhooks import endpoints
@@ -82,7 +83,7 @@ def tenant_with_endpoint(url: str, stores: int) -> tuple[object, list[object]]:
     return tenant, made
 
 
-def throughput(url: str, events: int) -> list[list[object]]:
+def throughput(url: str, events: int) -> list[list[Any]]:
     from django.utils import timezone
 
     from webhooks import tasks
@@ -112,7 +113,7 @@ def throughput(url: str, events: int) -> list[list[object]]:
     ]
 
 
-def latency(url: str, log: Path, changes: int) -> tuple[list[list[object]], bool]:
+def latency(url: str, log: Path, changes: int) -> tuple[list[list[Any]], bool]:
     from django.db import transaction
 
     from authorizations import transitions
@@ -146,7 +147,7 @@ def latency(url: str, log: Path, changes: int) -> tuple[list[list[object]], bool
         stop(cluster)
     waits = [received[c] - committed[c] for c in received]
     ok = len(received) == len(committed) and p95(waits) <= P95_TARGET
-    rows = [
+    rows: list[list[Any]] = [
         ["status changes (one store each)", changes],
         ["delivered", len(received)],
         ["median s, change committed → receiver", f"{sorted(waits)[len(waits) // 2]:.2f}" if waits else "-"],

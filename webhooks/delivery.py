@@ -104,8 +104,8 @@ def record(delivery: Delivery, outcome: transport.Outcome, at: datetime) -> None
         endpoint = delivery.endpoint
         if outcome.ok:
             # "Last delivered" to the minute: a busy endpoint need not write its row on every success.
-            fresh = endpoint.last_success_at is not None and at - endpoint.last_success_at < timedelta(minutes=1)
-            if endpoint.failing_since is not None or not fresh:
+            last = endpoint.last_success_at
+            if endpoint.failing_since is not None or last is None or at - last >= timedelta(minutes=1):
                 Endpoint.objects.filter(pk=endpoint.pk).update(last_success_at=at, failing_since=None)
         else:
             Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=at)

@@ -107,7 +107,7 @@ def send_test(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @login_required
 def send_again(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     _mine, found = get_endpoint_for_manager(request, code)
-    delivery = Delivery.objects.filter(endpoint=found, pk=_int(request.POST.get("delivery"))).first()
+    delivery = Delivery.objects.filter(endpoint=found, pk=_int(request.POST.get("delivery")) or 0).first()
     if delivery is None:
         messages.error(request, _("That delivery is not in this endpoint's log."))
     elif not found.enabled:
@@ -144,4 +144,4 @@ def _int(value: str | None) -> int | None:
     try:
         return int(value or "")
     except ValueError:
-        return None
+        return None  # not a number: no such delivery
