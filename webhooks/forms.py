@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +10,12 @@ from webhooks.models import Endpoint, EventType
 class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
     """A webhook endpoint: its URL (checked against SSRF now, and again at every delivery), events, description."""
 
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+    )
     events = forms.MultipleChoiceField(
         label=_("Events"), choices=EventType.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -19,11 +23,6 @@ class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Endpoint
         fields = ("url", "events", "description")
-        widgets = {"url": forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"})}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["url"].assume_scheme = "https"  # type: ignore[attr-defined]
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
