@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from authorizations import signals
 from authorizations.models import Authorization, AuthStatus, Capability
 from stores.models import CombinedStatus, Store
 
@@ -36,13 +37,31 @@ def compute(auths: Mapping[str, Authorization]) -> str:
 
 
 def recompute(store: Store) -> str:
-    """Store the combined status from the store's authorizations. Call inside the transaction that changed them."""
+    """Store the combined status from the store's authorizations. Call inside the transaction that changed them.
+
+    When a capability's status or the combined status changed (the store's `authorization_signature` differs),
+    `signals.authorization_changed` is sent in this transaction, once per change.
+    """
     auths = {a.capability: a for a in Authorization.objects.filter(store=store)}
     value = compute(auths)
-    if value != store.authorization_status:
-        store.authorization_status = value
-        Store.objects.filter(pk=store.pk).update(authorization_status=value)
+    signature = status_signature(value, auths)
+    # Compared in the database, not on this Store instance (a caller may hold one read before other changes of the
+    # same transaction): the UPDATE matches only when the stored signature differs, so each change is seen once.
+    changed = (
+        Store.objects.filter(pk=store.pk)
+        .exclude(authorization_signature=signature)
+        .update(authorization_status=value, authorization_signature=signature)
+    )
+    store.authorization_status = value
+    store.authorization_signature = signature
+    if changed:
+        signals.authorization_changed.send(sender=Store, store=store)
     return value
+
+
+def status_signature(combined: str, auths: Mapping[str, Authorization]) -> str:
+    """The combined status and each capability's status in one comparable string ("partial|ads:…,orders:…")."""
+    return combined + "|" + ",".join(f"{c}:{auths[c].status}" for c in sorted(auths))
 
 
 def recompute_in_transaction(store: Store) -> str:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,26 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.handle",
     "UNAUTHENTICATED_USER": None,
 }
+# Webhooks (webhooks/): events pushed to the distribution platform, signed per Standard Webhooks.
+# Off in production: an endpoint must be https and resolve to a public address (checked on the form and again when
+# each delivery connects, against DNS rebinding). On: http and loopback (127.0.0.1, ::1) are allowed too, for the
+# demo and the tests; private, link-local and metadata addresses stay refused either way.
+WEBHOOKS_ALLOW_LOOPBACK = env.bool("WEBHOOKS_ALLOW_LOOPBACK", default=DEBUG)
+# Seconds between a failed attempt and the next one (each with up to 10% jitter); after the last one the delivery
+# is given up. The default spans about 28 hours.
+WEBHOOKS_RETRY_SCHEDULE = [
+    float(s)
+    for s in env.list(
+        "WEBHOOKS_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
+# An endpoint whose deliveries have failed for this many days without one success is disabled and its owners mailed.
+WEBHOOKS_DISABLE_AFTER_DAYS = env.int("WEBHOOKS_DISABLE_AFTER_DAYS", default=5)
+# After a secret rotation, deliveries carry a signature with the previous secret too for this many hours.
+WEBHOOKS_ROTATION_OVERLAP_HOURS = env.int("WEBHOOKS_ROTATION_OVERLAP_HOURS", default=24)
+# Seconds a receiver has to answer a delivery (the connection itself: HTTP_CONNECT_TIMEOUT).
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Store authorization portal API",
     "VERSION": "1",

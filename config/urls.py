@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("team/api-keys/", include("api.page_urls")),
+    path("team/webhooks/", include("webhooks.urls")),
     path("team/", include("accounts.urls")),
     # Every store URL (its pages, authorizations and background work) lives under stores/.
     path("stores/", include("stores.urls")),

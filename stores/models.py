@@ -54,6 +54,9 @@ class Store(models.Model):
         default=CombinedStatus.NOT_AUTHORIZED,
         db_index=True,
     )
+    # The combined status and each capability's status as last stored (authorizations/status.py `recompute`):
+    # a change of any of them is what a `store.authorization_changed` webhook event reports.
+    authorization_signature = models.CharField(max_length=200, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,

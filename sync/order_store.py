@@ -19,6 +19,7 @@ from amazon import orders as api
 from stores.models import Store
 from sync.bulk_upsert import column, insert_on_conflict
 from sync.models import Order, OrderItem, OrderSync, UnreadableOrder, local_time
+from sync.order_signals import orders_stored
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ def upsert(store: Store, orders: list[api.Order]) -> tuple[int, int]:
         return 0, 0
     ids = {oid: pk for oid, (pk, _new) in written.items()}
     _save_items(ids, [latest[oid] for oid in ids], {oid for oid, (_pk, new) in written.items() if not new})
+    # One send per page, in the caller's transaction: listeners (webhook events) commit or roll back with it.
+    orders_stored.send(sender=Store, store=store, written=written)
     return sum(1 for _pk, new in written.values() if new), len(written)
 
 

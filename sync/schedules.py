@@ -44,6 +44,9 @@ PLANNED: list[Planned] = [
     Planned("order-change-subscriptions", "sync.tasks.subscribe_missing_order_changes", Schedule.DAILY),
     # Ahead of Amazon's 180-day limit: rotate by API, and mail staff at 90/30/7 days while nothing succeeded.
     Planned("application-secrets", "sync.tasks.application_secrets", Schedule.DAILY),
+    # Webhook deliveries (webhooks/, named here only as a task path): retries that fell due and first attempts
+    # whose task was lost; a delivery is claimed before it is sent, so a second sweep never sends it twice.
+    Planned("webhook-deliveries", "webhooks.tasks.sweep", Schedule.MINUTES, minutes=1),
 ]
 
 

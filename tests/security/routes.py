@@ -125,6 +125,7 @@ class Fixtures:
     sku_mapping_pk: str = ""
     invitation_code: str = ""  # a pending Invitation of the tenant under test
     api_key_code: str = ""  # an ApiKey of the tenant under test
+    webhook_endpoint_code: str = ""  # a webhook Endpoint of the tenant under test
     capability: str = "orders"
     action: str = "disable"
 
@@ -146,6 +147,8 @@ def tenant_value(route: str, name: str, fx: Fixtures) -> str:
             return fx.invitation_code or NO_INVITATION
         if route.startswith("team/api-keys/"):
             return fx.api_key_code or NO_INVITATION
+        if route.startswith("team/webhooks/"):
+            return fx.webhook_endpoint_code or NO_INVITATION
         if route.startswith("team/switch/"):
             return fx.tenant_code
         if route.startswith("team/"):

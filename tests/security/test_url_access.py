@@ -40,6 +40,8 @@ from tests.security.routes import (
     generic_url,
     tenant_url,
 )
+from tests.webhooks.census import make_endpoint
+from webhooks.models import Endpoint
 
 # Data a careless view would act on: if an access check were missing, the database snapshot would change.
 HOSTILE_POST = {
@@ -92,6 +94,9 @@ def snapshot() -> dict[str, Any]:
         "attempts": sorted(map(str, AuthorizationAttempt.objects.values_list("code", "outcome", "used_at"))),
         "audit_events": AuditEvent.objects.count(),
         "sku_mappings": sorted(map(str, SkuMapping.objects.values_list("pk", "store_id", "seller_sku"))),
+        "webhook_endpoints": sorted(
+            map(str, Endpoint.objects.values_list("code", "url", "enabled", "secret_encrypted"))
+        ),
     }
 
 
@@ -115,6 +120,7 @@ class AccessTestCase(BaseTestCase):
             sku_mapping_pk=self.sku_mapping_pk(),
             invitation_code=self.invitation_code(),
             api_key_code=str(make_key(self.tenant, self.alice)[0].code),
+            webhook_endpoint_code=str(make_endpoint(self.tenant).code),
         )
 
     def invitation_code(self) -> str:
@@ -152,6 +158,8 @@ class EnumerationTests(AccessTestCase):
             "authorizations:lifecycle_apply",
             "accounts:member_role",
             "accounts:switch_tenant",
+            "webhooks:endpoint",
+            "webhooks:send_again",
         ):
             self.assertIn(expected, names)
 

@@ -1,0 +1,47 @@
+"""The `data` of each event: the resource as the API shows it, as JSON (never a token or a secret).
+
+Built in the portal's language (LANGUAGE_CODE), whoever's request caused the change: the labels in a store
+document are words for people, and an event is the same for every receiver.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from rest_framework.utils.encoders import JSONEncoder
+
+from api.stores import StoreSerializer, store_document
+from stores.models import Store
+from sync.models import Order
+
+CANCELLED = {"CANCELED", "CANCELLED"}  # Orders API v0 (ordersV0.json OrderStatus) and 2026-01-01 spellings
+
+
+def as_json(document: dict[str, Any]) -> dict[str, Any]:
+    """Dates, decimals and UUIDs as the API writes them (DRF's encoder)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(document, cls=JSONEncoder))
+    return loaded
+
+
+def store_payload(store: Store) -> dict[str, Any]:
+    with translation.override(settings.LANGUAGE_CODE):
+        return as_json(dict(StoreSerializer(store_document(store)).data))
+
+
+def order_payload(order: Order) -> dict[str, Any]:
+    """An order as the orders API shows it. For now a minimal document; it becomes the API's order document."""
+    return as_json(
+        {
+            "store": order.store.code,
+            "amazon_order_id": order.amazon_order_id,
+            "status": order.status,
+            "last_updated": order.last_updated,
+        }
+    )
+
+
+def is_cancelled(order: Order) -> bool:
+    return order.status.replace("_", "").upper() in {c.replace("_", "") for c in CANCELLED}
