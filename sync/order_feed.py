@@ -72,6 +72,16 @@ class Position:
 
 START = Position(0, 0)
 
+# The first txid a reader may not return yet: the xmin of its snapshot (computed once per statement, so the page is an
+# index range below it). The reader's own writes (a test's one transaction) are its own to read when no older
+# transaction is open: they end it, as nothing older can still appear.
+HORIZON = """
+    SELECT CASE WHEN h.own = h.xmin THEN h.own + 1 ELSE h.xmin END FROM (
+        SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+               pg_current_xact_id_if_assigned()::text::bigint AS own
+    ) h
+"""
+
 
 def record(store: Store, order_ids: Iterable[int]) -> None:
     """Move the written orders to new positions of the feed: one statement, in the writer's transaction (called by
@@ -116,7 +126,7 @@ def read(
         where.insert(0, "f.tenant_id = %s")
         params.insert(0, tenant_id)
     if connection.vendor == "postgresql":
-        where.append("f.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        where.append(f"f.txid < ({HORIZON})")
     sql = (
         f"SELECT f.txid, f.seq, f.order_id FROM {table} f WHERE {' AND '.join(where)} "  # noqa: S608
         "ORDER BY f.txid, f.seq LIMIT %s"
