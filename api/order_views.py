@@ -74,9 +74,13 @@ class OrderPages(CursorPagination):
 @extend_schema(
     parameters=[
         OpenApiParameter("store", type=str, description="A store's code: only its orders."),
-        OpenApiParameter("status", type=str, description="Amazon's status as received, e.g. UNSHIPPED, SHIPPED."),
         OpenApiParameter(
-            "purchased_after", type=str, description="ISO 8601 time: purchased at or after it (UTC if no offset)."
+            "status", type=str, description="Amazon's status as received, e.g. UNSHIPPED, SHIPPED."
+        ),
+        OpenApiParameter(
+            "purchased_after",
+            type=str,
+            description="ISO 8601 time: purchased at or after it (UTC if no offset).",
         ),
         OpenApiParameter("purchased_before", type=str, description="ISO 8601 time: purchased before it."),
     ]
@@ -156,10 +160,15 @@ class FeedParams(serializers.Serializer[Any]):
         OpenApiParameter(
             "cursor", type=str, description="`next_cursor` of the previous call; none: from the first change."
         ),
-        OpenApiParameter("limit", type=int, description=f"Changes per page, 1 to {FEED_LIMIT_MAX} (default 100)."),
+        OpenApiParameter(
+            "limit", type=int, description=f"Changes per page, 1 to {FEED_LIMIT_MAX} (default 100)."
+        ),
         OpenApiParameter("store", type=str, description="A store's code: only its orders' changes."),
     ],
-    responses={200: OrderChangesSerializer, 400: OpenApiResponse(description="Unknown filter or bad cursor.")},
+    responses={
+        200: OrderChangesSerializer,
+        400: OpenApiResponse(description="Unknown filter or bad cursor."),
+    },
 )
 class OrderChanges(APIView):
     """The orders changes feed: keep `next_cursor` and call again to receive every order change after it, exactly

@@ -22,7 +22,7 @@ class OrderItemSerializer(serializers.Serializer[Any]):
     sku = serializers.CharField(help_text="Seller SKU (empty when Amazon sent none).")
     asin = serializers.CharField()
     quantity = serializers.IntegerField()
-    unit_price = serializers.CharField(allow_null=True, help_text="Decimal as a string, e.g. \"19.99\".")
+    unit_price = serializers.CharField(allow_null=True, help_text='Decimal as a string, e.g. "19.99".')
     currency = serializers.CharField()
 
 

@@ -37,6 +37,7 @@ import binascii
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -95,10 +96,10 @@ def record(store: Store, order_ids: Iterable[int]) -> None:
     tail = " ON CONFLICT (order_id) DO UPDATE SET txid = EXCLUDED.txid, seq = EXCLUDED.seq"
     if connection.vendor == "postgresql":
         sql = (
-            head + f"SELECT t.id, %s, %s, pg_current_xact_id()::text::bigint, nextval('{SEQUENCE}') "
+            head + f"SELECT t.id, %s, %s, pg_current_xact_id()::text::bigint, nextval('{SEQUENCE}') "  # noqa: S608
             "FROM unnest(%s::bigint[]) AS t(id)" + tail
         )
-        params: list[object] = [store.tenant_id, store.pk, ids]
+        params: list[Any] = [store.tenant_id, store.pk, ids]
     else:
         # "WHERE true": SQLite needs it to read ON CONFLICT after INSERT … SELECT as the upsert clause.
         sql = (
@@ -121,7 +122,7 @@ def read(
     table = qn(OrderFeedEntry._meta.db_table)
     store_sql, store_params = stores.values("pk").query.sql_with_params()
     where = ["(f.txid, f.seq) > (%s, %s)", f"f.store_id IN ({store_sql})"]
-    params: list[object] = [after.txid, after.seq, *store_params]
+    params: list[Any] = [after.txid, after.seq, *store_params]
     if tenant_id is not None:
         where.insert(0, "f.tenant_id = %s")
         params.insert(0, tenant_id)

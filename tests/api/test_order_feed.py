@@ -138,7 +138,15 @@ class OrderFeedTests(BaseTestCase):
         self.assertEqual(ids(resumed.drain()), ids(body["results"][1:] + rest))
 
     def test_bad_cursors_limits_and_filters_answer_400_with_the_field_never_a_500(self) -> None:
-        for cursor in ("%%%", "abc", "MS54", "MS4yLjM", Position(-1, 0).token(), Position(2**63, 1).token(), "x" * 201):
+        for cursor in (
+            "%%%",
+            "abc",
+            "MS54",
+            "MS4yLjM",
+            Position(-1, 0).token(),
+            Position(2**63, 1).token(),
+            "x" * 201,
+        ):
             self.assert_error({"cursor": cursor}, "cursor")
         for limit in ("0", "501", "-3", "ten", "1e3"):
             self.assert_error({"limit": limit}, "limit")
@@ -227,7 +235,9 @@ class FeedUnderConcurrentWritersTests(TransactionTestCase):
 
         return poll
 
-    def test_a_late_commit_stamped_earlier_is_skipped_by_an_updated_at_cursor_but_not_by_the_feed(self) -> None:
+    def test_a_late_commit_stamped_earlier_is_skipped_by_an_updated_at_cursor_but_not_by_the_feed(
+        self,
+    ) -> None:
         store = self.stores[0]
         feed = FeedClient(self.client.get, self.secret)
         by_time = self.updated_at_consumer()

@@ -76,7 +76,10 @@ class OrdersApiTests(BaseTestCase):
 
     @override_settings(ORDER_SYNC_KEEP_RAW=True)
     def test_amazons_raw_answer_with_buyer_data_is_never_shown(self) -> None:
-        raw = {"orderId": "111-0000002-0000002", "buyer": {"buyerEmail": "secret-buyer@marketplace.amazon.com"}}
+        raw = {
+            "orderId": "111-0000002-0000002",
+            "buyer": {"buyerEmail": "secret-buyer@marketplace.amazon.com"},
+        }
         store_orders(self.store, [amazon_order("111-0000002-0000002", raw=raw)])
         for url in (ORDERS, f"{ORDERS}111-0000002-0000002/", f"{ORDERS}changes/"):
             response = self.get(url)
@@ -156,7 +159,9 @@ class OrdersApiTests(BaseTestCase):
         for odd in ("x" * 300, "%E2%80%AE", "'%20OR%201=1", "..", "%C3%A9", "111-0000001-0000001%20"):
             self.assert_error(self.get(f"{ORDERS}{odd}/"), 404, "not_found")
 
-    def test_the_same_order_in_two_stores_answers_the_copy_loaded_first_and_store_picks_the_other(self) -> None:
+    def test_the_same_order_in_two_stores_answers_the_copy_loaded_first_and_store_picks_the_other(
+        self,
+    ) -> None:
         twin = make_store(self.tenant, nickname="Same seller again")
         store_orders(twin, [amazon_order(ORDER_ID, status="SHIPPED")])
         body = self.get(f"{ORDERS}{ORDER_ID}/").json()
@@ -164,8 +169,11 @@ class OrdersApiTests(BaseTestCase):
         body = self.get(f"{ORDERS}{ORDER_ID}/?store={twin.code}").json()
         self.assertEqual((body["store"], body["status"]), (str(twin.code), "SHIPPED"))
 
-    def test_pages_follow_the_cursor_without_skipping_or_repeating_orders_bought_at_the_same_time(self) -> None:
-        store_orders(self.store, [amazon_order(f"555-0000000-{n:07d}") for n in range(6)])  # BASE, as ORDER_ID
+    def test_pages_follow_the_cursor_without_skipping_or_repeating_orders_bought_at_the_same_time(
+        self,
+    ) -> None:
+        # Six bought at BASE, as ORDER_ID: ties on the purchase date across pages.
+        store_orders(self.store, [amazon_order(f"555-0000000-{n:07d}") for n in range(6)])
         store_orders(self.store, [amazon_order("555-0000001-0000000", purchased=BASE + timedelta(hours=1))])
         seen: list[str] = []
         url: str | None = ORDERS
