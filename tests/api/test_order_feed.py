@@ -153,6 +153,12 @@ class OrderFeedTests(BaseTestCase):
         self.assert_error({"store": "nope"}, "store")
         self.assert_error({"since": "2026-01-01"}, "since")
 
+    def test_a_bad_cursor_is_explained_in_the_requests_language(self) -> None:
+        response = self.client.get(
+            CHANGES, {"cursor": "abc"}, **bearer(self.secret, HTTP_ACCEPT_LANGUAGE="zh-Hans")
+        )
+        self.assertEqual(response.json()["error"]["fields"]["cursor"], ["此游标无效。"])
+
     def test_each_key_sees_only_its_stores_changes(self) -> None:
         second = make_store(self.tenant, nickname="Second store")
         charlie_store = make_store(self.other_tenant, nickname="Charlie US")
