@@ -186,14 +186,15 @@ class OrderChanges(APIView):
         after: order_feed.Position = p.get("cursor", order_feed.START)
         limit: int = p.get("limit", FEED_LIMIT)
         stores = key_store(key.visible_stores(), p.get("store"))
-        changes = order_feed.read(stores, after, limit + 1, tenant_id=key.tenant_id)
-        has_more = len(changes) > limit
-        changes = changes[:limit]
-        orders = (
-            Order.objects.select_related("store")
-            .prefetch_related("items")
-            .in_bulk([order_id for _p, order_id in changes])
-        )
+        with order_feed.one_snapshot():
+            changes = order_feed.read(stores, after, limit + 1, tenant_id=key.tenant_id)
+            has_more = len(changes) > limit
+            changes = changes[:limit]
+            orders = (
+                Order.objects.select_related("store")
+                .prefetch_related("items")
+                .in_bulk([order_id for _p, order_id in changes])
+            )
         results = [
             {**order_document(orders[order_id]), "position": position.token()}
             for position, order_id in changes

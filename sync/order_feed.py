@@ -11,9 +11,10 @@ The feed (`OrderFeedEntry`, one row per order) orders changes by (txid, seq) and
 can no longer be preceded by anything new:
 
 - **PostgreSQL.** `record` stamps the written orders' rows with the writer's transaction id (`pg_current_xact_id()`,
-  64 bits, never wraps) and a value of a sequence. `read` returns only rows whose txid is below the xmin of its own
-  snapshot (`pg_snapshot_xmin(pg_current_snapshot())`): every transaction with a smaller id has committed or rolled
-  back, and every transaction that has not yet written will get a larger id. So nothing can later appear at or
+  64 bits, never wraps) and a value of a sequence. `read` returns only rows whose txid is below the oldest
+  transaction its own snapshot sees running (`pg_current_snapshot()`: its xmin, less the transactions of other
+  databases, which never write these tables; `HORIZON`): every transaction with a smaller id has committed or
+  rolled back, and every transaction that has not yet written will get a larger id. So nothing can later appear at or
   below a position a reader has been given. Rows of one transaction are ordered by seq; across transactions the
   order is by txid, not seq, because the sequence value is not taken in commit order either (a transaction may draw
   a value, and another a larger one and commit first).
@@ -21,10 +22,10 @@ can no longer be preceded by anything new:
   by every statement in autocommit), and `record` runs after the writer's first write, so a counter read and bumped
   inside the statement (max(seq) + n) is in commit order. txid is 0.
 
-The price of never skipping: on PostgreSQL the feed stops at the oldest transaction still open on the server that
-has written anything (any table, any database of the cluster). Order writers hold their transactions for one page
-of orders, so the delay is that long; a transaction left open for an hour would hold the feed back an hour (and
-show in pg_stat_activity as "idle in transaction"). Read-only transactions have no id and hold nothing back.
+The price of never skipping: on PostgreSQL the feed stops at the oldest transaction still open in the database that
+has written anything (any table). Order writers hold their transactions for one page of orders, so the delay is that
+long; a transaction left open for an hour would hold the feed back an hour (and show in pg_stat_activity as "idle in
+transaction"). Read-only transactions have no id and hold nothing back.
 
 Indexes (tenant, txid, seq), (store, txid, seq) and (txid, seq) make a page one index range scan from the cursor,
 whatever the size of the table.
@@ -35,11 +36,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from stores.models import Store
@@ -73,14 +75,18 @@ class Position:
 
 START = Position(0, 0)
 
-# The first txid a reader may not return yet: the xmin of its snapshot (computed once per statement, so the page is an
-# index range below it). The reader's own writes (a test's one transaction) are its own to read when no older
-# transaction is open: they end it, as nothing older can still appear.
+# The first txid a reader may not return yet: the oldest transaction its snapshot sees running (pg_snapshot_xip),
+# or the snapshot's xmax when none runs. Computed once per statement, so a page is an index range below it.
+# Transactions of other databases of the server (which never write these tables) are left out when pg_stat_activity
+# names their database; an xid it does not name stays in, which can only hold the feed back, never skip. The
+# reader's own transaction is not in xip: its own writes (a test's one transaction) are its own to read.
 HORIZON = """
-    SELECT CASE WHEN h.own = h.xmin THEN h.own + 1 ELSE h.xmin END FROM (
-        SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
-               pg_current_xact_id_if_assigned()::text::bigint AS own
-    ) h
+    SELECT LEAST(
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+        (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+         WHERE (x::text::bigint & 4294967295) NOT IN (
+            SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+            WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database())))
 """
 
 
@@ -135,3 +141,21 @@ def read(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [(Position(txid, seq), order_id) for txid, seq, order_id in cursor.fetchall()]
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Read a page and the orders it names in one snapshot, so each order is shown as it was at its position.
+
+    Read in two statements under READ COMMITTED, an order whose newer version commits in between would be shown at
+    its old position with its new content, and again at its new position: twice in a row. PostgreSQL: one READ ONLY
+    REPEATABLE READ transaction (takes no lock). SQLite: one transaction (it holds the write lock for the page's few
+    reads). Inside a transaction already (a test's), its snapshot is the one."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
