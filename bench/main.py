@@ -30,6 +30,7 @@ def main(argv: list[str]) -> int:
         "tokens",
         "latency",
         "fleet",
+        "api",
     ]
     print(f"Machine: {common.machine()}")
     failed = False

@@ -193,6 +193,33 @@ class OrderItem(models.Model):
         return f"{self.sku} × {self.quantity}"
 
 
+class OrderFeedEntry(models.Model):
+    """Where an order stands in the orders changes feed (`GET /api/v1/orders/changes/`, sync/order_feed.py).
+
+    One row per order, moved to a new position by every write of the order (sync/order_store.py `upsert`, in the
+    writer's transaction): a consumer that is behind meets an order once, at its latest version. The position is
+    (txid, seq): on PostgreSQL the writing transaction's id and a sequence value, on SQLite 0 and a counter taken
+    under the database's write lock. sync/order_feed.py says why this order never skips a change.
+    """
+
+    order = models.OneToOneField(Order, models.CASCADE, related_name="feed_entry")
+    # Copied from the store so a tenant's page is one index range; the indexes below begin with these columns.
+    tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="+", db_index=False)
+    store = models.ForeignKey(Store, models.CASCADE, related_name="+", db_index=False)
+    txid = models.BigIntegerField()
+    seq = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "txid", "seq"], name="order_feed_tenant_position"),
+            models.Index(fields=["store", "txid", "seq"], name="order_feed_store_position"),
+            models.Index(fields=["txid", "seq"], name="order_feed_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} @ {self.txid}.{self.seq}"
+
+
 class UnreadableOrder(models.Model):
     """An order Amazon sent that could not be read; kept aside so the rest of its page loads and staff can look."""
 

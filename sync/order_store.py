@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from amazon import orders as api
 from stores.models import Store
+from sync import order_feed
 from sync.bulk_upsert import column, insert_on_conflict
 from sync.models import Order, OrderItem, OrderSync, UnreadableOrder, local_time
 from sync.order_signals import orders_stored
@@ -45,9 +46,10 @@ def upsert(store: Store, orders: list[api.Order]) -> tuple[int, int]:
 
     Returns how many orders were new and how many new or changed. A page costs the same few statements however many
     orders it carries: one multi-row upsert of the orders (on SQLite after one read of which are stored already),
-    one of their items, and (only for orders stored before) one read and one delete of the lines Amazon no longer
-    lists. Callers hold the store's OrderSync row lock (see the module docstring), and the upsert itself refuses to
-    overwrite a newer copy (`_save_orders`).
+    one of their items, (only for orders stored before) one read and one delete of the lines Amazon no longer
+    lists, and one that moves the written orders to the end of the changes feed (sync/order_feed.py). Callers hold
+    the store's OrderSync row lock (see the module docstring), and the upsert itself refuses to overwrite a newer
+    copy (`_save_orders`).
     """
     if not orders:
         return 0, 0
@@ -57,6 +59,8 @@ def upsert(store: Store, orders: list[api.Order]) -> tuple[int, int]:
         return 0, 0
     ids = {oid: pk for oid, (pk, _new) in written.items()}
     _save_items(ids, [latest[oid] for oid in ids], {oid for oid, (_pk, new) in written.items() if not new})
+    # In the same transaction: the orders written move to the end of the API's changes feed (one statement).
+    order_feed.record(store, ids.values())
     # One send per page, in the caller's transaction: listeners (webhook events) commit or roll back with it.
     orders_stored.send(sender=Store, store=store, written=written)
     return sum(1 for _pk, new in written.values() if new), len(written)

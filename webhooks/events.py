@@ -54,7 +54,11 @@ def orders_stored(store: Store, written: dict[str, tuple[int, bool]]) -> list[Ev
         return []
     new = {pk for pk, is_new in written.values() if is_new}
     planned: list[tuple[Event, list[Endpoint]]] = []
-    orders = Order.objects.filter(pk__in=[pk for pk, _new in written.values()]).select_related("store")
+    orders = (
+        Order.objects.filter(pk__in=[pk for pk, _new in written.values()])
+        .select_related("store")
+        .prefetch_related("items")
+    )
     for order in orders.order_by("last_updated", "pk"):
         kind = _order_event_type(order, order.pk in new)
         if kind in by_type:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import translation
 from rest_framework.utils.encoders import JSONEncoder
 
+from api.orders import OrderSerializer, order_document
 from api.stores import StoreSerializer, store_document
 from stores.models import Store
 from sync.models import Order
@@ -32,15 +33,9 @@ def store_payload(store: Store) -> dict[str, Any]:
 
 
 def order_payload(order: Order) -> dict[str, Any]:
-    """An order as the orders API shows it. For now a minimal document; it becomes the API's order document."""
-    return as_json(
-        {
-            "store": order.store.code,
-            "amazon_order_id": order.amazon_order_id,
-            "status": order.status,
-            "last_updated": order.last_updated,
-        }
-    )
+    """An order as the orders API shows it (api.orders.order_document: never Amazon's raw answer), with its items."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return as_json(dict(OrderSerializer(order_document(order)).data))
 
 
 def is_cancelled(order: Order) -> bool:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from api.models import ApiKey
 from tests.api.helpers import bearer, make_key
+from tests.api.order_helpers import amazon_order, store_orders
 from tests.base import BaseTestCase, make_store
 from tests.security.routes import PARAM, UnknownParameter, all_routes
 
@@ -24,10 +25,16 @@ def api_routes() -> list[str]:
     return sorted(r.route for r in all_routes() if r.route.startswith("api/v1/") and not r.is_regex)
 
 
+# The order the census's store holds (so every orders route has something of the store's to show or hide).
+ORDER_ID = "111-0000001-0000001"
+
+
 def fill(route: str, store_code: str) -> str:
     def value(m: Any) -> str:
         if m["name"] == "code":
             return store_code
+        if m["name"] == "amazon_order_id":
+            return ORDER_ID
         raise UnknownParameter(f"/{route}: teach tests/api/test_api_census.py what <{m['name']}> names")
 
     return "/" + PARAM.sub(value, route)
@@ -44,6 +51,7 @@ class ApiCensusTests(BaseTestCase):
         super().setUp()
         cache.clear()
         self.second = make_store(self.tenant, nickname="Second store")
+        store_orders(self.store, [amazon_order(ORDER_ID)])
         _k, self.own = make_key(self.tenant, self.alice)
         _k, self.own_write = make_key(self.tenant, self.alice, scope=ApiKey.Scope.READ_WRITE)
         # Write keys, so that an action route answers for the store (404), not for the scope (403).
@@ -73,6 +81,8 @@ class ApiCensusTests(BaseTestCase):
 
     def test_the_census_sees_the_api_routes_and_the_public_ones_still_exist(self) -> None:
         self.assertIn("api/v1/stores/<str:code>/", self.private)
+        self.assertIn("api/v1/orders/<str:amazon_order_id>/", self.private)
+        self.assertIn("api/v1/orders/changes/", self.private)
         self.assertLessEqual(PUBLIC, set(api_routes()))
 
     def test_anonymous_revoked_and_expired_callers_get_401_on_every_route_and_method(self) -> None:
