@@ -47,6 +47,14 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     return response
 
 
+def invalid_cursor() -> exceptions.NotFound:
+    """A cursor the API never handed out (or mangled on the way): 404 `invalid_cursor`, every paged route alike (DRF's
+    cursor pages answer 404 too: there is no such page)."""
+    return exceptions.NotFound(
+        _("This cursor is not one the API handed out; start again without it."), code="invalid_cursor"
+    )
+
+
 @csrf_exempt
 def not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """Any other path under /api/v1/: the API's 404, in its shape (not the portal's HTML page)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers
 from rest_framework.pagination import CursorPagination
@@ -14,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import errors
 from api.models import ApiKey
 from api.orders import OrderChangesSerializer, OrderSerializer, order_document
 from stores.models import Store
@@ -37,13 +39,13 @@ def key_of(request: Request) -> ApiKey:
 
 
 def key_store(stores: QuerySet[Store], code: uuid.UUID | None) -> QuerySet[Store]:
-    """The key's stores, or the one named by `store` (a code outside them is a field error, as if it did not exist:
-    existence is never revealed)."""
+    """The key's stores, or the one named by `store` (a code outside them is 404, as a store the key may not see is
+    everywhere in the API: existence is never revealed)."""
     if code is None:
         return stores
     one = stores.filter(code=code)
     if not one.exists():
-        raise exceptions.ValidationError({"store": [_("No store with this code among this key's stores.")]})
+        raise exceptions.NotFound(_("No store with this code among this key's stores."))
     return one
 
 
@@ -53,7 +55,7 @@ def orders_of(stores: QuerySet[Store]) -> QuerySet[Order]:
 
 class OrderFilters(serializers.Serializer[Any]):
     store = serializers.UUIDField(required=False)
-    status = serializers.CharField(max_length=30, required=False)
+    status = serializers.CharField(required=False)
     purchased_after = serializers.DateTimeField(required=False)
     purchased_before = serializers.DateTimeField(required=False)
 
@@ -68,21 +70,23 @@ class OrderPages(CursorPagination):
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({"cursor": [_("This cursor is not valid.")]}) from None
+            raise errors.invalid_cursor() from None
 
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("store", type=str, description="A store's code: only its orders."),
+        OpenApiParameter("store", type=OpenApiTypes.UUID, description="A store's code: only its orders."),
         OpenApiParameter(
             "status", type=str, description="Amazon's status as received, e.g. UNSHIPPED, SHIPPED."
         ),
         OpenApiParameter(
             "purchased_after",
-            type=str,
+            type=OpenApiTypes.DATETIME,
             description="ISO 8601 time: purchased at or after it (UTC if no offset).",
         ),
-        OpenApiParameter("purchased_before", type=str, description="ISO 8601 time: purchased before it."),
+        OpenApiParameter(
+            "purchased_before", type=OpenApiTypes.DATETIME, description="ISO 8601 time: purchased before it."
+        ),
     ]
 )
 class OrderList(generics.ListAPIView):  # type: ignore[type-arg]
@@ -119,7 +123,7 @@ class StoreParam(serializers.Serializer[Any]):
     parameters=[
         OpenApiParameter(
             "store",
-            type=str,
+            type=OpenApiTypes.UUID,
             description="A store's code. Needed only when two of the key's stores hold the same order (one seller "
             "account added twice): without it the copy loaded first answers.",
         )
@@ -144,7 +148,7 @@ class OrderDetail(APIView):
 
 
 class FeedParams(serializers.Serializer[Any]):
-    cursor = serializers.CharField(required=False, max_length=200)
+    cursor = serializers.CharField(required=False)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=FEED_LIMIT_MAX)
     store = serializers.UUIDField(required=False)
 
@@ -152,7 +156,8 @@ class FeedParams(serializers.Serializer[Any]):
         try:
             return order_feed.Position.parse(value)
         except ValueError:
-            raise serializers.ValidationError(_("This cursor is not valid.")) from None
+            # A cursor is not a value to correct but a place the feed handed out: one it never did is not found.
+            raise errors.invalid_cursor() from None
 
 
 @extend_schema(
@@ -161,13 +166,17 @@ class FeedParams(serializers.Serializer[Any]):
             "cursor", type=str, description="`next_cursor` of the previous call; none: from the first change."
         ),
         OpenApiParameter(
-            "limit", type=int, description=f"Changes per page, 1 to {FEED_LIMIT_MAX} (default 100)."
+            "limit",
+            type={"type": "integer", "minimum": 1, "maximum": FEED_LIMIT_MAX},
+            description=f"Changes per page, 1 to {FEED_LIMIT_MAX} (default 100).",
         ),
-        OpenApiParameter("store", type=str, description="A store's code: only its orders' changes."),
+        OpenApiParameter(
+            "store", type=OpenApiTypes.UUID, description="A store's code: only its orders' changes."
+        ),
     ],
     responses={
         200: OrderChangesSerializer,
-        400: OpenApiResponse(description="Unknown filter or bad cursor."),
+        400: OpenApiResponse(description="Unknown parameter or a value that is not valid."),
     },
 )
 class OrderChanges(APIView):

@@ -30,7 +30,8 @@ ERROR_SCHEMA = {
 
 ALWAYS = {
     "401": "No key, or a key that is not valid, revoked (`key_revoked`) or expired (`key_expired`).",
-    "404": "Nothing here for this key: another tenant's resource, one outside the key's stores, or no such path.",
+    "404": "Nothing here for this key: another tenant's resource, one outside the key's stores, no such path, or "
+    "a cursor the API never handed out (`invalid_cursor`).",
     "406": "The API answers JSON only (`Accept`).",
     "429": "Over the key's rate (`API_KEY_RATE`) or an action's own limit; wait `Retry-After` seconds.",
 }

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from amazon import marketplaces
-from api import rechecks
+from api import errors, rechecks
 from api.models import ApiKey
 from api.stores import StoreSerializer, store_document
 from authorizations.models import Authorization, AuthStatus, Capability
@@ -39,6 +39,12 @@ class StorePages(CursorPagination):
     # The primary key never changes and is unique, so a cursor over it never skips or repeats a store.
     ordering = "id"
     page_size = 50
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise errors.invalid_cursor() from None
 
 
 class StoreDocumentMixin:

@@ -156,7 +156,7 @@ class StoresApiTests(BaseTestCase):
             "/api/v1/nothing/",
         ):
             self.assert_error(self.get(url), 404, "not_found")
-        self.assert_error(self.get(STORES + "?cursor=%%%garbage"), 404, "not_found")
+        self.assert_error(self.get(STORES + "?cursor=%%%garbage"), 404, "invalid_cursor")
 
     def test_pages_follow_a_stable_cursor(self) -> None:
         for n in range(3):
