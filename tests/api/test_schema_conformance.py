@@ -4,12 +4,15 @@ real store of the key's tenant or any other value as the path's code. No answer 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -23,7 +26,20 @@ SUPPRESSED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthC
 
 
 @pytest.fixture
-def tenant_data(db: Any) -> dict[str, str]:
+def whole_requests() -> Iterator[None]:
+    """Requests through the real WSGI handler, inside the test's transaction: as Django's test client does, keep the
+    handler from closing the database connection at the end of each request (it would close the test's transaction)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tenant_data(db: Any, whole_requests: None) -> dict[str, str]:
     cache.clear()
     tenant = Tenant.objects.create(name="Schema Trading")
     user = User.objects.create_user(email="schema@example.org", password="pw-schema-123")
