@@ -90,6 +90,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
             headers=headers,
             timeout=(settings.HTTP_CONNECT_TIMEOUT, settings.WEBHOOKS_TIMEOUT_SECONDS),
             allow_redirects=False,
+            # Only the status line and headers are read: a receiver's body is never downloaded, so an endpoint
+            # that answers with gigabytes costs the worker nothing (the connection is closed unread).
+            stream=True,
         )
         r.close()
     except InvalidIPAddress as e:
