@@ -356,14 +356,19 @@ def _charset(content_type: str) -> str:
     return "utf-8"
 
 
-def download(document: ReportDocument, error: type[spapi.SpApiError] = ReportError) -> str:
+def download(document: ReportDocument) -> str:
     """The document's text: fetched from its presigned URL (no access token: the URL carries its own authorization),
     gunzipped when compressionAlgorithm is GZIP, decoded with the charset of its Content-Type (UTF-8 without one).
 
     An expired URL (S3's 403 AccessDenied "Request has expired") raises kind document_expired: call
-    get_report_document again for a new URL. `error` lets the Feeds client raise its own error class."""
+    get_report_document again for a new URL."""
+    return download_url(document.url, document.compression_algorithm, ReportError)
+
+
+def download_url(url: str, compression_algorithm: str | None, error: type[spapi.SpApiError]) -> str:
+    """`download` for any presigned document URL (the Feeds API's documents too), raising `error`'s class."""
     try:
-        r = http.request("GET", document.url)
+        r = http.request("GET", url)
     except http.TransportError as exc:
         raise error("network", "timeout" if exc.timeout else str(exc)) from exc
     if r.status_code == 403:
@@ -376,7 +381,7 @@ def download(document: ReportDocument, error: type[spapi.SpApiError] = ReportErr
         kind = "server_error" if r.status_code >= 500 else "invalid"
         raise error(kind, message or f"HTTP {r.status_code}", r.status_code, code)
     content = r.content
-    if document.compression_algorithm == "GZIP":
+    if compression_algorithm == "GZIP":
         try:
             content = _gunzip(content)
         except ReportError as exc:

@@ -95,15 +95,16 @@ def _item_status(status: str, item: dict[str, Any], shipped_items: dict[str, Any
     return "Shipped" if isinstance(shipped, int) and shipped >= int(item["quantity"]) else "Unshipped"
 
 
-def order_rows(
-    seller: SandboxSeller, marketplace_ids: list[str], start: datetime, end: datetime, at: datetime
-) -> Iterator[list[str]]:
-    """The report's rows (one per order item) for orders purchased in [start, end] as seen at `at`: the range's days
-    are generated in bulk if missing, then read in one query."""
-    upper = min(end, at)
-    if upper < start:
-        return
-    simulated_orders.ensure_generated(seller, marketplace_ids, start.date(), upper.date())
+FIELDS = (
+    "order_id", "created_time", "last_updated", "status", "marketplace_id", "currency", "fulfilled_by", "items",
+    "shipped_items",
+)  # fmt: skip
+
+
+def _orders(
+    seller: SandboxSeller, marketplace_ids: list[str], start: datetime, upper: datetime, at: datetime
+) -> Iterator[dict[str, Any]]:
+    """The orders purchased in [start, upper] as seen at `at`, in one query (values only, no model instances)."""
     rows = (
         SandboxOrder.objects.filter(
             seller=seller,
@@ -114,54 +115,51 @@ def order_rows(
         .filter(simulated_orders.retained(marketplace_ids, at))
         .annotate(status=simulated_orders.status_at(at), last_updated=simulated_orders.last_updated_at(at))
         .order_by("created_time", "order_id")
-        .values_list(
-            "order_id",
-            "created_time",
-            "last_updated",
-            "status",
-            "marketplace_id",
-            "currency",
-            "fulfilled_by",
-            "items",
-            "shipped_items",
-        )  # fmt: skip
+        .values(*FIELDS)
     )
+    return rows.iterator(chunk_size=2000)
+
+
+def _row(order: dict[str, Any], item: dict[str, Any], sales_channel: str) -> list[str]:
+    quantity = int(item["quantity"])
+    values = {
+        "amazon-order-id": order["order_id"],
+        "purchase-date": _iso(order["created_time"]),
+        "last-updated-date": _iso(order["last_updated"]),
+        "order-status": ORDER_STATUS[order["status"]],
+        "fulfillment-channel": FULFILLMENT_CHANNEL.get(order["fulfilled_by"], "Merchant"),
+        "sales-channel": sales_channel,
+        "ship-service-level": "Standard",
+        "product-name": _cell(str(item["title"])),
+        "sku": _cell(str(item["sku"])),
+        "asin": str(item["asin"]),
+        "item-status": _item_status(order["status"], item, order["shipped_items"]),
+        "quantity": str(quantity),
+        "currency": order["currency"],
+        # item-price: the price of the row's whole quantity.
+        "item-price": f"{Decimal(item['unitPrice']) * quantity:.2f}",
+        "is-business-order": "false",
+    }
+    return [values.get(column, "") for column in COLUMNS]
+
+
+def order_rows(
+    seller: SandboxSeller, marketplace_ids: list[str], start: datetime, end: datetime, at: datetime
+) -> Iterator[list[str]]:
+    """The report's rows (one per order item) for orders purchased in [start, end] as seen at `at`: the range's days
+    are generated in bulk if missing, then read in one query."""
+    upper = min(end, at)
+    if upper < start:
+        return
+    simulated_orders.ensure_generated(seller, marketplace_ids, start.date(), upper.date())
     channels: dict[str, str] = {}
-    for (
-        order_id,
-        created,
-        updated,
-        status,
-        marketplace_id,
-        currency,
-        fulfilled_by,
-        items,
-        shipped,
-    ) in rows.iterator(chunk_size=2000):
+    for order in _orders(seller, marketplace_ids, start, upper, at):
+        marketplace_id = order["marketplace_id"]
         if marketplace_id not in channels:
             m = catalog.marketplace(marketplace_id)
             channels[marketplace_id] = catalog.marketplace_name(m) if m else ""
-        for item in items:
-            quantity = int(item["quantity"])
-            values = {
-                "amazon-order-id": order_id,
-                "purchase-date": _iso(created),
-                "last-updated-date": _iso(updated),
-                "order-status": ORDER_STATUS[status],
-                "fulfillment-channel": FULFILLMENT_CHANNEL.get(fulfilled_by, "Merchant"),
-                "sales-channel": channels[marketplace_id],
-                "ship-service-level": "Standard",
-                "product-name": _cell(str(item["title"])),
-                "sku": _cell(str(item["sku"])),
-                "asin": str(item["asin"]),
-                "item-status": _item_status(status, item, shipped),
-                "quantity": str(quantity),
-                "currency": currency,
-                # item-price: the price of the row's whole quantity.
-                "item-price": f"{Decimal(item['unitPrice']) * quantity:.2f}",
-                "is-business-order": "false",
-            }
-            yield [values.get(column, "") for column in COLUMNS]
+        for item in order["items"]:
+            yield _row(order, item, channels[marketplace_id])
 
 
 def flat_file(rows: Iterator[list[str]]) -> tuple[bytes, int]:

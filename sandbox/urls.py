@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import path, register_converter
 
-from sandbox import applications, documents, lwa, notifications, pages, reports, shipments, spapi
+from sandbox import applications, documents, feeds, lwa, notifications, pages, reports, shipments, spapi
 from sandbox.guard import Refuse, guarded
 
 
@@ -110,6 +110,18 @@ urlpatterns = [
         sp(reports.get_report_document),
         name="get_report_document",
     ),
+    path(
+        "<region:region>/sp/feeds/2021-06-30/documents",
+        sp(feeds.create_feed_document),
+        name="create_feed_document",
+    ),
+    path(
+        "<region:region>/sp/feeds/2021-06-30/documents/<str:document_id>",
+        sp(feeds.get_feed_document),
+        name="get_feed_document",
+    ),
+    path("<region:region>/sp/feeds/2021-06-30/feeds", sp(feeds.create_feed), name="create_feed"),
+    path("<region:region>/sp/feeds/2021-06-30/feeds/<str:feed_id>", sp(feeds.get_feed), name="get_feed"),
     # Amazon S3's side of the report and feed documents: the presigned URLs of sandbox/documents.py.
     path("<region:region>/s3/<str:document_id>", s3(documents.document), name="document"),
     path(
