@@ -226,6 +226,10 @@ class RefusalTests(ReportsTestCase):
         api.advance_clock(60)
         self.assertEqual(self.create(self.spec()).status_code, 202)
 
+    def test_the_fatal_fault_is_for_reports_and_feeds_only(self) -> None:
+        with self.assertRaisesMessage(ValueError, "The fault fatal is for reports and feeds only."):
+            api.set_fault("orders", "fatal")
+
     def test_http_faults_of_the_group_hit_the_reports_api(self) -> None:
         api.set_fault("reports", "http500")
         self.refused(self.create(self.spec()), 500, "InternalFailure")
