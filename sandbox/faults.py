@@ -16,9 +16,22 @@ from sandbox.clock import config
 from sandbox.models import SandboxConfig
 
 # "shipments" is confirmShipment alone (an Orders API operation), so a test can break confirmations without
-# breaking the order sync.
-ENDPOINTS = ["token", "sellers", "orders", "shipments", "listings", "ads", "notifications"]
-KINDS = ["none", "http500", "slow", "timeout", "storm429"]
+# breaking the order sync. "reports" is the Reports API (sandbox/reports.py), "feeds" the Feeds API (sandbox/feeds.py).
+ENDPOINTS = [
+    "token",
+    "sellers",
+    "orders",
+    "shipments",
+    "listings",
+    "ads",
+    "notifications",
+    "reports",
+    "feeds",
+]
+KINDS = ["none", "http500", "slow", "timeout", "storm429", "fatal"]
+# "fatal": the requests are answered, but every report or feed created while it is set ends FATAL (the models'
+# processingStatus "The report was aborted due to a fatal error." / "The feed was aborted due to a fatal error.").
+FATAL_ENDPOINTS = ("reports", "feeds")
 DEFAULT_SLOW_SECONDS = 3.0
 # Longer than the portal's HTTP read timeout (20 s by default), so a client gives up first.
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -87,7 +100,15 @@ def validate(endpoint: str, kind: str, delay: float | None = None) -> float | No
         raise ValueError(f"Unknown endpoint {endpoint[:40]!r}; choose from {', '.join(ENDPOINTS)}.")
     if kind not in KINDS:
         raise ValueError(f"Unknown fault {kind[:40]!r}; choose from {', '.join(KINDS)}.")
+    if kind == "fatal" and endpoint not in FATAL_ENDPOINTS:
+        raise ValueError(f"The fault fatal is for {' and '.join(FATAL_ENDPOINTS)} only.")
     return validate_delay(delay)
+
+
+def fatal(endpoint: str, cfg: SandboxConfig | None = None) -> bool:
+    """Whether what is created now in this group (a report, a feed) is to end FATAL."""
+    fault = get(endpoint, cfg)
+    return fault is not None and fault["kind"] == "fatal"
 
 
 def set_fault(endpoint: str, kind: str, delay: float | None = None) -> None:

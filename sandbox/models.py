@@ -413,3 +413,68 @@ class SandboxSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_type} {self.payload_version} for {self.seller.name} → {self.application.name}"
+
+
+class SandboxDocument(models.Model):
+    """A report or feed document where Amazon keeps them (S3), read and written through presigned URLs
+    (sandbox/documents.py). Report documents and processing reports are stored gzipped; an uploaded feed document
+    as it was sent."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report"
+        FEED = "feed"
+        FEED_RESULT = "feed_result"
+
+    document_id = models.CharField(max_length=120, unique=True)
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    content_type = models.CharField(max_length=200, blank=True)
+    content = models.BinaryField(default=b"")
+    compressed = models.BooleanField(default=False)
+    # A feed document holds nothing until its upload (PUT) arrived.
+    uploaded_at = models.DateTimeField(null=True, blank=True, help_text="Virtual time.")
+    created = models.DateTimeField(help_text="Virtual time.")
+
+    def __str__(self) -> str:
+        return self.document_id
+
+
+class SandboxReport(models.Model):
+    """A report asked for with createReport (sandbox/reports.py). Its processingStatus follows from created_time and
+    the virtual clock until it is settled (`outcome`: DONE, CANCELLED or FATAL), once, when first read after its
+    processing ended."""
+
+    report_id = models.CharField(max_length=20, unique=True)
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="reports")
+    report_type = models.CharField(max_length=100)
+    marketplace_ids = models.JSONField(default=list)
+    data_start_time = models.DateTimeField()
+    data_end_time = models.DateTimeField()
+    created_time = models.DateTimeField(help_text="Virtual time.")
+    # "fatal" when fault injection (group reports) made it fail at creation.
+    fault = models.CharField(max_length=20, blank=True)
+    outcome = models.CharField(max_length=12, blank=True)
+    document = models.ForeignKey(SandboxDocument, on_delete=models.SET_NULL, null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.report_id
+
+
+class SandboxFeed(models.Model):
+    """A feed created with createFeed (sandbox/feeds.py). Its messages are applied at creation with the listings'
+    changes timed at the end of its processing (the listing shows them from then on, as after a patchListingsItem);
+    processingStatus follows from created_time and the virtual clock."""
+
+    feed_id = models.CharField(max_length=20, unique=True)
+    seller = models.ForeignKey(SandboxSeller, on_delete=models.CASCADE, related_name="feeds")
+    feed_type = models.CharField(max_length=100)
+    marketplace_ids = models.JSONField(default=list)
+    created_time = models.DateTimeField(help_text="Virtual time.")
+    input_document = models.ForeignKey(SandboxDocument, on_delete=models.CASCADE, related_name="input_of")
+    outcome = models.CharField(max_length=12)  # DONE or FATAL, once processed
+    result_document = models.ForeignKey(
+        SandboxDocument, on_delete=models.SET_NULL, null=True, blank=True, related_name="result_of"
+    )
+
+    def __str__(self) -> str:
+        return self.feed_id

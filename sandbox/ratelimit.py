@@ -52,6 +52,23 @@ PLANS: dict[str, UsagePlan] = {
     "getDestinations": UsagePlan(1.0, 5),
     "getDestination": UsagePlan(1.0, 5),
     "deleteDestination": UsagePlan(1.0, 5),
+    # reports_2021-06-30.json: createReport "| 0.0167 | 15 |", getReport "| 2 | 15 |", getReportDocument
+    # "| 0.0167 | 15 |" (rate per second, burst).
+    "createReport": UsagePlan(0.0167, 15),
+    "getReport": UsagePlan(2.0, 15),
+    "getReportDocument": UsagePlan(0.0167, 15),
+    # feeds_2021-06-30.json: createFeedDocument "| 0.5 | 15 |", createFeed "| 0.0083 | 15 |", getFeed "| 2 | 15 |",
+    # getFeedDocument "| 0.0222 | 10 |".
+    "createFeedDocument": UsagePlan(0.5, 15),
+    "createFeed": UsagePlan(0.0083, 15),
+    "getFeed": UsagePlan(2.0, 15),
+    "getFeedDocument": UsagePlan(0.0222, 10),
+    # A JSON_LISTINGS_FEED also takes a token of its feed type's own limit: "five feed submissions per five minutes"
+    # per region (https://developer-docs.amazon.com/sp-api/changelog/update-feed-size-and-rate-limit-changes-for-the-
+    # json_listings_feed; feeds_2021-06-30.json createFeed: "The rate limit for the JSON_LISTINGS_FEED feed type
+    # differs from the rate limit for the createFeed operation"). A sandbox seller lives in one region, so the
+    # per-seller bucket is the region's.
+    "createFeed:JSON_LISTINGS_FEED": UsagePlan(5 / 300, 5),
 }
 
 

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import path, register_converter
 
-from sandbox import applications, lwa, notifications, pages, shipments, spapi
+from sandbox import applications, documents, feeds, lwa, notifications, pages, reports, shipments, spapi
 from sandbox.guard import Refuse, guarded
 
 
@@ -33,6 +33,7 @@ page = _family(pages.bad_request)
 token = _family(lwa.token_bad_request)
 ads = _family(lwa.ads_bad_request)
 sp = _family(spapi.bad_request)
+s3 = _family(documents.bad_request)
 
 app_name = "sandbox"
 urlpatterns = [
@@ -98,6 +99,31 @@ urlpatterns = [
         sp(notifications.subscription_by_id),
         name="notifications_subscription",
     ),
+    path("<region:region>/sp/reports/2021-06-30/reports", sp(reports.create_report), name="create_report"),
+    path(
+        "<region:region>/sp/reports/2021-06-30/reports/<str:report_id>",
+        sp(reports.get_report),
+        name="get_report",
+    ),
+    path(
+        "<region:region>/sp/reports/2021-06-30/documents/<str:document_id>",
+        sp(reports.get_report_document),
+        name="get_report_document",
+    ),
+    path(
+        "<region:region>/sp/feeds/2021-06-30/documents",
+        sp(feeds.create_feed_document),
+        name="create_feed_document",
+    ),
+    path(
+        "<region:region>/sp/feeds/2021-06-30/documents/<str:document_id>",
+        sp(feeds.get_feed_document),
+        name="get_feed_document",
+    ),
+    path("<region:region>/sp/feeds/2021-06-30/feeds", sp(feeds.create_feed), name="create_feed"),
+    path("<region:region>/sp/feeds/2021-06-30/feeds/<str:feed_id>", sp(feeds.get_feed), name="get_feed"),
+    # Amazon S3's side of the report and feed documents: the presigned URLs of sandbox/documents.py.
+    path("<region:region>/s3/<str:document_id>", s3(documents.document), name="document"),
     path(
         "<region:region>/sp/listings/2021-08-01/items/<str:seller_id>",
         sp(spapi.search_listings_items),

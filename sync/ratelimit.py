@@ -34,6 +34,18 @@ PLANS: dict[str, Plan] = {
     "patchListingsItem": Plan(5.0, 5),  # listingsItems_2021-08-01.json
     "getListingsItem": Plan(5.0, 10),  # listingsItems_2021-08-01.json
     "confirmShipment": Plan(2.0, 10),  # ordersV0.json: "| 2 | 10 |" (rate per second, burst)
+    "createReport": Plan(0.0167, 15),  # reports_2021-06-30.json: "| 0.0167 | 15 |"
+    "getReport": Plan(2.0, 15),  # reports_2021-06-30.json: "| 2 | 15 |"
+    "getReportDocument": Plan(0.0167, 15),  # reports_2021-06-30.json: "| 0.0167 | 15 |"
+    "createFeedDocument": Plan(0.5, 15),  # feeds_2021-06-30.json: "| 0.5 | 15 |"
+    "createFeed": Plan(0.0083, 15),  # feeds_2021-06-30.json: "| 0.0083 | 15 |"
+    # A JSON_LISTINGS_FEED also counts against its feed type's own limit ("The rate limit for the JSON_LISTINGS_FEED
+    # feed type differs from the rate limit for the createFeed operation", feeds_2021-06-30.json): "five feed
+    # submissions per five minutes" per region (https://developer-docs.amazon.com/sp-api/changelog/update-feed-size-
+    # and-rate-limit-changes-for-the-json_listings_feed, 2025-05-06). Take both tokens before a createFeed.
+    "createFeed:JSON_LISTINGS_FEED": Plan(5 / 300, 5),
+    "getFeed": Plan(2.0, 15),  # feeds_2021-06-30.json: "| 2 | 15 |"
+    "getFeedDocument": Plan(0.0222, 10),  # feeds_2021-06-30.json: "| 0.0222 | 10 |"
 }
 
 

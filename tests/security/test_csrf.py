@@ -34,6 +34,20 @@ CSRF_EXEMPT = {
     "sandbox/<region:region>/sp/orders/2026-01-01/orders": "SP-API imitation (searchOrders), access token header.",
     "sandbox/<region:region>/sp/orders/v0/orders/<str:order_id>/shipmentConfirmation": "SP-API imitation "
     "(confirmShipment), access token header.",
+    "sandbox/<region:region>/sp/reports/2021-06-30/reports": "SP-API imitation (createReport), access token header.",
+    "sandbox/<region:region>/sp/reports/2021-06-30/reports/<str:report_id>": "SP-API imitation (getReport), access "
+    "token header.",
+    "sandbox/<region:region>/sp/reports/2021-06-30/documents/<str:document_id>": "SP-API imitation "
+    "(getReportDocument), access token header.",
+    "sandbox/<region:region>/sp/feeds/2021-06-30/documents": "SP-API imitation (createFeedDocument), access token "
+    "header.",
+    "sandbox/<region:region>/sp/feeds/2021-06-30/documents/<str:document_id>": "SP-API imitation (getFeedDocument), "
+    "access token header.",
+    "sandbox/<region:region>/sp/feeds/2021-06-30/feeds": "SP-API imitation (createFeed), access token header.",
+    "sandbox/<region:region>/sp/feeds/2021-06-30/feeds/<str:feed_id>": "SP-API imitation (getFeed), access token "
+    "header.",
+    "sandbox/<region:region>/s3/<str:document_id>": "S3 imitation: presigned document URLs (a signature in the "
+    "query), no cookies.",
     "sandbox/<region:region>/sp/orders/2026-01-01/orders/<str:order_id>": "SP-API imitation (getOrder), access "
     "token header.",
     "sandbox/<region:region>/sp/listings/2021-08-01/items/<str:seller_id>/<path:sku>": "SP-API imitation "
