@@ -116,6 +116,12 @@ class StoreList(StoreDocumentMixin, generics.ListAPIView):  # type: ignore[type-
         return self.get_paginated_response(StoreSerializer([store_document(s) for s in page], many=True).data)
 
 
+STORE_CODE = OpenApiParameter(
+    "code", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The store's code (`code` of a store)."
+)
+
+
+@extend_schema(parameters=[STORE_CODE])
 class StoreDetail(StoreDocumentMixin, generics.RetrieveAPIView):  # type: ignore[type-arg]
     """One store, by its code. Another tenant's store, or one outside the key's stores, is 404."""
 
@@ -161,6 +167,7 @@ class RecheckSerializer(serializers.Serializer[Any]):
 
 
 @extend_schema(
+    parameters=[STORE_CODE],
     request=RecheckRequest,
     responses={200: RecheckSerializer},
     description=(

@@ -48,4 +48,8 @@ def test_the_docs_page_lists_the_api_operations_from_our_own_script(page: Page, 
     expect(page.get_by_role("heading", name="GET /api/v1/stores/", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="GET /api/v1/stores/{code}/")).to_be_visible()
     expect(page.locator("#paths")).to_contain_text("capability_status")
+    # Formats and a write's body are shown, and the header's example is text, not a swallowed tag.
+    expect(page.locator("#paths")).to_contain_text("string (date-time)")
+    expect(page.locator("#paths")).to_contain_text("capability: orders, listings, ads")
+    expect(page.locator("body")).to_contain_text("Authorization: Bearer pk_live_…")
     shot(page, "api-docs-1280")
