@@ -36,6 +36,7 @@ class KeyPageTests(BaseTestCase):
             self.login(user)
             key, secret, response = self.create()
             self.assertContains(response, secret)
+            self.assertContains(response, f"Authorization: Bearer {key.prefix}_…")
             self.assertTrue(secret.startswith(key.prefix))
             self.assertEqual(key.secret_hash, hash_key(secret))
             self.assertEqual(key.created_by, user)
