@@ -93,7 +93,7 @@ def _submit(request: Request, order: Order, data: dict[str, Any]) -> tuple[int, 
         code = status.HTTP_409_CONFLICT if e.problem == "order_canceled" else status.HTTP_400_BAD_REQUEST
         fields = {e.field: [e.message]} if e.field else {}
         return code, errors.error_body(e.problem, e.message, fields)
-    fresh = Package.objects.prefetch_related("items").get(pk=package.pk)
+    fresh = Package.objects.select_related("order__store").prefetch_related("items").get(pk=package.pk)
     return status.HTTP_202_ACCEPTED, dict(PackageSerializer(package_document(fresh)).data)
 
 
@@ -108,8 +108,17 @@ class OrderShipments(APIView):
     def get(self, request: Request, amazon_order_id: str) -> Response:
         """The order's packages, lowest package reference first, each with its status and any problem in words."""
         order = _order(request, amazon_order_id)
-        packages = order.packages.prefetch_related("items").order_by("package_reference_id")  # type: ignore[attr-defined]
-        return Response(PackageListSerializer({"results": [package_document(p) for p in packages]}).data)
+        packages = (
+            order.packages.select_related("order__store")  # type: ignore[attr-defined]
+            .prefetch_related("items")
+            .order_by("package_reference_id")
+        )
+        document = {
+            "amazon_order_id": order.amazon_order_id,
+            "store": order.store.code,
+            "results": [package_document(p) for p in packages],
+        }
+        return Response(PackageListSerializer(document).data)
 
     @extend_schema(
         operation_id="orders_shipments_create",
@@ -139,6 +148,8 @@ class OrderShipments(APIView):
         """Tell Amazon that a package of this order shipped (confirmShipment), or edit a package sent before (the
         same `package_reference_id`). Answers 202 at once; the package's `status` follows (GET, or the
         `shipment.confirmed` / `shipment.failed` webhook events). Needs a read + write key."""
+        # The order first: a key that may not see it gets 404 whatever it sent (existence is never revealed).
+        order = _order(request, amazon_order_id)
         key = _idempotency_key(request)
         prefix = key_of(request).prefix
         request_hash = _request_hash(request, amazon_order_id)
@@ -147,7 +158,6 @@ class OrderShipments(APIView):
             return _replay(stored, request_hash)
         body = PackageRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        order = _order(request, amazon_order_id)
         try:
             with transaction.atomic():
                 code, answer = _submit(request, order, body.validated_data)

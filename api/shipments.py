@@ -21,6 +21,8 @@ class PackageItemSerializer(serializers.Serializer[Any]):
 
 
 class PackageSerializer(serializers.Serializer[Any]):
+    amazon_order_id = serializers.CharField(help_text="The package's order.")
+    store = serializers.UUIDField(help_text="The order's store code (as in /api/v1/stores/{code}/).")
     package_reference_id = serializers.IntegerField(
         help_text="Your number for the package within the order (1, 2, …); the same number again edits it."
     )
@@ -50,12 +52,17 @@ class PackageSerializer(serializers.Serializer[Any]):
 
 
 class PackageListSerializer(serializers.Serializer[Any]):
-    results = PackageSerializer(many=True)
+    amazon_order_id = serializers.CharField()
+    store = serializers.UUIDField(help_text="The order's store code.")
+    results = PackageSerializer(many=True, help_text="Lowest package reference first.")
 
 
 def package_document(package: Package) -> dict[str, Any]:
-    """Reads `package.items.all()`: prefetch_related("items") for a list."""
+    """Reads `package.order.store` and `package.items.all()`: select_related("order__store") and
+    prefetch_related("items") for a list."""
     return {
+        "amazon_order_id": package.order.amazon_order_id,
+        "store": package.order.store.code,
         "package_reference_id": package.package_reference_id,
         "carrier_code": package.carrier_code,
         "carrier_name": package.carrier_name,

@@ -41,10 +41,9 @@ def order_payload(order: Order) -> dict[str, Any]:
 
 
 def package_payload(package: Package) -> dict[str, Any]:
-    """A package as the API shows it (api.shipments.package_document), with its order's Amazon id and store code."""
+    """A package as the API shows it (api.shipments.package_document: with its order's Amazon id and store code)."""
     with translation.override(settings.LANGUAGE_CODE):
-        document = as_json(dict(PackageSerializer(package_document(package)).data))
-    return {"amazon_order_id": package.order.amazon_order_id, "store": str(package.order.store.code), **document}
+        return as_json(dict(PackageSerializer(package_document(package)).data))
 
 
 def is_cancelled(order: Order) -> bool:
