@@ -37,6 +37,11 @@ STORE_PARAM = OpenApiParameter(
 )
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 def _order(request: Request, amazon_order_id: str) -> Order:
     reject_unknown(request, ("store",))
     param = StoreParam(data=request.query_params)
@@ -140,7 +145,9 @@ class OrderShipments(APIView):
                 description="A value is not valid, a named problem (`carrier`, `order_item`, `quantity`, …; "
                 "`fields` says which), or no `Idempotency-Key` (`idempotency_key_required`)."
             ),
-            409: OpenApiResponse(description="The order is cancelled (`order_canceled`): Amazon is not asked."),
+            409: OpenApiResponse(
+                description="The order is cancelled (`order_canceled`): Amazon is not asked."
+            ),
             422: OpenApiResponse(description="The Idempotency-Key was used for another request."),
         },
     )
@@ -168,6 +175,6 @@ class OrderShipments(APIView):
             # The same key raced in another request, which committed first: its answer is the answer.
             stored = IdempotentRequest.objects.filter(api_key_prefix=prefix, key=key).first()
             if stored is None:  # the same package reference raced under another key
-                raise exceptions.APIException(_("Another request changed this package; try again."), "conflict")
+                raise Conflict(_("Another request changed this package; try again.")) from None
             return _replay(stored, request_hash)
         return Response(answer, status=code)

@@ -12,11 +12,15 @@ from amazon.carriers import CARRIER_CODES
 from shipping.models import Package
 from shipping.words import reason, what_to_do
 
-MAX_REFERENCE = 10**18 - 1  # PackageReferenceId: positive, at most 18 digits (amazon/shipments.py POSITIVE_NUMBER)
+MAX_REFERENCE = (
+    10**18 - 1
+)  # PackageReferenceId: positive, at most 18 digits (amazon/shipments.py POSITIVE_NUMBER)
 
 
 class PackageItemSerializer(serializers.Serializer[Any]):
-    order_item_id = serializers.CharField(help_text="The order item's id (`items[].order_item_id` of the order).")
+    order_item_id = serializers.CharField(
+        help_text="The order item's id (`items[].order_item_id` of the order)."
+    )
     quantity = serializers.IntegerField(help_text="How many of the item are in this package.")
 
 
@@ -27,7 +31,9 @@ class PackageSerializer(serializers.Serializer[Any]):
         help_text="Your number for the package within the order (1, 2, …); the same number again edits it."
     )
     carrier_code = serializers.CharField(help_text="Amazon's carrier code, or `Other`.")
-    carrier_name = serializers.CharField(help_text="The carrier's name when the code is `Other` (else empty).")
+    carrier_name = serializers.CharField(
+        help_text="The carrier's name when the code is `Other` (else empty)."
+    )
     shipping_method = serializers.CharField()
     tracking_number = serializers.CharField()
     ship_date = serializers.DateTimeField()

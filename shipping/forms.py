@@ -19,14 +19,19 @@ class PackageForm(forms.Form):
         label=_("Package number"),
         min_value=1,
         max_value=MAX_REFERENCE,
-        help_text=_("1 for the first package of the order, 2 for the next…; an existing number edits that package."),
+        help_text=_(
+            "1 for the first package of the order, 2 for the next…; an existing number edits that package."
+        ),
     )
     carrier_code = forms.ChoiceField(
         label=_("Carrier"),
         choices=[(c, _("Other (type the name)") if c == OTHER else c) for c in CARRIER_CODES],
     )
     carrier_name = forms.CharField(
-        label=_("Carrier name"), max_length=100, required=False, help_text=_("Only when the carrier is Other.")
+        label=_("Carrier name"),
+        max_length=100,
+        required=False,
+        help_text=_("Only when the carrier is Other."),
     )
     shipping_method = forms.CharField(label=_("Shipping method"), max_length=100, required=False)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=100)
@@ -39,7 +44,8 @@ class PackageForm(forms.Form):
         self.order_items = list(order.items.all().order_by("order_item_id"))
         for item in self.order_items:
             self.fields[f"qty_{item.order_item_id}"] = forms.IntegerField(
-                label=_("Quantity of %(sku)s (ordered: %(n)d)") % {"sku": item.sku or item.asin, "n": item.quantity},
+                label=_("Quantity of %(sku)s (ordered: %(n)d)")
+                % {"sku": item.sku or item.asin, "n": item.quantity},
                 min_value=0,
                 max_value=item.quantity,
                 required=False,
@@ -47,7 +53,7 @@ class PackageForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not self.errors and not self.items():
             raise forms.ValidationError(_("Enter the quantity of at least one item in this package."))
         return data

@@ -60,7 +60,9 @@ class Package(models.Model):
         verbose_name_plural = _("packages")
         ordering = ["order", "package_reference_id"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "package_reference_id"], name="one_package_per_reference"),
+            models.UniqueConstraint(
+                fields=["order", "package_reference_id"], name="one_package_per_reference"
+            ),
             models.CheckConstraint(
                 condition=models.Q(package_reference_id__gte=1), name="package_reference_positive"
             ),

@@ -73,7 +73,9 @@ def confirm(package_id: int) -> str:
     if auth is None or not grants.runnable(auth):
         return _settle(package, token, Package.Status.FAILED, "not_authorized")
     grant = grants.Grant(auth, Capability.ORDERS, _refused)
-    pacer = paced.Pacer(grant, shipments.OPERATION, budget=settings.SYNC_TASK_BUDGET_SECONDS, recheck_every=None)
+    pacer = paced.Pacer(
+        grant, shipments.OPERATION, budget=settings.SYNC_TASK_BUDGET_SECONDS, recheck_every=None
+    )
     base = endpoints.for_region(order.store.region).sp_api
     amazon_package = as_amazon_package(package)
     try:
@@ -100,7 +102,9 @@ def _backoff(attempts: int) -> float:
     return float(min(settings.SYNC_RETRY_BASE_SECONDS * 2**attempts, BACKOFF_CAP_SECONDS))
 
 
-def _retry(package: Package, token: str, wait: float, problem: str, message: str, *, counted: bool = True) -> str:
+def _retry(
+    package: Package, token: str, wait: float, problem: str, message: str, *, counted: bool = True
+) -> str:
     if counted and package.attempts + 1 >= MAX_ATTEMPTS:
         return _settle(package, token, Package.Status.FAILED, "attempts", message)
     at = timezone.now() + timedelta(seconds=max(wait, 1.0))

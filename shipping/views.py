@@ -19,7 +19,9 @@ from sync import labels
 from sync.models import Order, local_time
 
 
-def _render(request: HttpRequest, store: Store, can_change: bool, order: Order, form: PackageForm) -> HttpResponse:
+def _render(
+    request: HttpRequest, store: Store, can_change: bool, order: Order, form: PackageForm
+) -> HttpResponse:
     packages = list(order.packages.prefetch_related("items").order_by("package_reference_id"))  # type: ignore[attr-defined]
     ctx = {
         "store": store,

@@ -15,8 +15,8 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from api.orders import OrderSerializer, order_document
 from api.shipments import PackageSerializer, package_document
-from shipping.models import Package
 from api.stores import StoreSerializer, store_document
+from shipping.models import Package
 from stores.models import Store
 from sync.models import Order
 

@@ -79,13 +79,19 @@ class ShippingTestCase(SyncTestCase):
             found.append(package_id)
             self.queue.append(package_id)
 
-        with mock.patch("shipping.jobs.async_task", side_effect=collect), self.captureOnCommitCallbacks(
-            execute=True
+        with (
+            mock.patch("shipping.jobs.async_task", side_effect=collect),
+            self.captureOnCommitCallbacks(execute=True),
         ):
             yield found
 
     def post(
-        self, order_id: str, body: dict[str, Any], key: str = "k-1", secret: str | None = None, client: Client | None = None
+        self,
+        order_id: str,
+        body: dict[str, Any],
+        key: str = "k-1",
+        secret: str | None = None,
+        client: Client | None = None,
     ) -> Any:
         with self.enqueued():
             return (client or self.client).post(

@@ -36,8 +36,7 @@ class ConfirmUnderFaultsTests(ShippingTestCase):
         for i, o in enumerate(orders[:20]):
             self.assertEqual(self.post(o.order_id, self.body(o.order_id), key=f"order-{i}").status_code, 202)
         faults = {3: "storm429", 6: "http500", 8: "timeout"}
-        done = 0
-        for pk in list(self.queue):
+        for done, pk in enumerate(list(self.queue)):
             self.queue.remove(pk)
             kind = faults.get(done % 10)
             if kind:
@@ -46,7 +45,6 @@ class ConfirmUnderFaultsTests(ShippingTestCase):
                 sandbox_api.clear_faults()
             with self.enqueued():
                 tasks.confirm(pk)
-            done += 1
         sandbox_api.clear_faults()
         waiting = Package.objects.filter(status=Package.Status.WAITING_RETRY).count()
         self.assertGreaterEqual(waiting, 50)
@@ -58,6 +56,7 @@ class ConfirmUnderFaultsTests(ShippingTestCase):
         self.assertEqual(set(sent.values_list("requests", flat=True)), {1})
         statuses = {self.sandbox_status(o.order_id) for o in orders}
         self.assertEqual(statuses, {"SHIPPED"})
+
 
 class ConfirmJobTests(ShippingTestCase):
     def test_a_package_another_worker_holds_is_not_sent_twice(self) -> None:
@@ -142,7 +141,12 @@ class ShipmentEventsTests(ShippingTestCase):
         self.assertEqual([e["type"] for e in events], ["shipment.confirmed", "shipment.failed"])
         confirmed, failed = (e["data"] for e in events)
         self.assertEqual(
-            (confirmed["amazon_order_id"], confirmed["store"], confirmed["status"], confirmed["package_reference_id"]),
+            (
+                confirmed["amazon_order_id"],
+                confirmed["store"],
+                confirmed["status"],
+                confirmed["package_reference_id"],
+            ),
             (first.order_id, str(self.store.code), "confirmed", 1),
         )
         self.assertEqual((failed["status"], failed["problem"]), ("failed", "order_canceled"))

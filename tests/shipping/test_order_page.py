@@ -50,7 +50,9 @@ class OrderPageTests(ShippingTestCase):
     def test_the_page_shows_a_refused_package_with_its_reason_in_chinese(self) -> None:
         self.login(self.alice)
         self.submit()
-        SandboxOrder.objects.filter(pk=self.order.pk).update(cancelled_at=sandbox_api.now(), unshipped_at=None)
+        SandboxOrder.objects.filter(pk=self.order.pk).update(
+            cancelled_at=sandbox_api.now(), unshipped_at=None
+        )
         self.work()
         with translation.override("zh-hans"):
             page = self.client.get(self.url, HTTP_ACCEPT_LANGUAGE="zh-hans")

@@ -33,7 +33,9 @@ class ShipmentsApiTests(ShippingTestCase):
         self.post(order.order_id, self.body(order.order_id, 2, quantity=1), key="b")
         self.work()
         self.assertEqual(self.sandbox_status(order.order_id), "SHIPPED")
-        self.assertEqual([p.package_reference_id for p in sandbox_api.confirmed_packages(order.order_id)], ["1", "2"])
+        self.assertEqual(
+            [p.package_reference_id for p in sandbox_api.confirmed_packages(order.order_id)], ["1", "2"]
+        )
 
     def test_a_replay_with_the_same_key_answers_the_first_answer_and_amazon_is_told_once(self) -> None:
         [order] = self.unshipped(1)
@@ -87,7 +89,11 @@ class ShipmentsApiTests(ShippingTestCase):
         [order] = self.unshipped(1)
         r = self.post(order.order_id, self.body(order.order_id, carrier_code="Other"))
         self.assertEqual(r.json()["error"]["code"], "carrier_name")
-        ok = self.post(order.order_id, self.body(order.order_id, carrier_code="Other", carrier_name="Yun Express"), key="k2")
+        ok = self.post(
+            order.order_id,
+            self.body(order.order_id, carrier_code="Other", carrier_name="Yun Express"),
+            key="k2",
+        )
         self.assertEqual(ok.status_code, 202, ok.content)
         self.work()
         [sent] = sandbox_api.confirmed_packages(order.order_id)
@@ -130,7 +136,9 @@ class ShipmentsApiTests(ShippingTestCase):
         _key, read = make_key(self.tenant, self.alice, scope=ApiKey.Scope.READ)
         self.assertEqual(self.post(order.order_id, self.body(order.order_id), secret=read).status_code, 403)
         _other, stranger = make_key(self.other_tenant, self.charlie, scope=ApiKey.Scope.READ_WRITE)
-        self.assertEqual(self.post(order.order_id, self.body(order.order_id), secret=stranger).status_code, 404)
+        self.assertEqual(
+            self.post(order.order_id, self.body(order.order_id), secret=stranger).status_code, 404
+        )
         listed = self.client.get(f"/api/v1/orders/{order.order_id}/shipments", **bearer(stranger))
         self.assertEqual(listed.status_code, 404)
         self.assertFalse(Package.objects.exists())
