@@ -36,6 +36,7 @@ LEASE = timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
 MAX_ATTEMPTS = 12  # failed sends in a row before the package is failed ("attempts"): about a day of back-off
 BACKOFF_CAP_SECONDS = 3600
 DUE = (Package.Status.PENDING, Package.Status.WAITING_RETRY)
+SWEEP_QUIET = timedelta(minutes=1)
 
 
 class NotAuthorized(Exception):
@@ -96,6 +97,23 @@ def confirm(package_id: int) -> str:
             return _retry(package, token, wait, e.problem, e.message)
         return _settle(package, token, Package.Status.FAILED, e.problem, e.message)
     return _settle(package, token, Package.Status.CONFIRMED)
+
+
+def sweep(limit: int = 500) -> int:
+    """Every minute: enqueue the packages that are due but have no job in sight (its task lost, its worker killed
+    and its claim lapsed, its retry's schedule gone). Quiet for a minute first, so a fresh package's own task runs."""
+    now = timezone.now()
+    quiet = now - SWEEP_QUIET
+    due = list(
+        Package.objects.filter(status__in=DUE, updated_at__lt=quiet)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=quiet))
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for package_id in due:
+        jobs.enqueue_confirmation(package_id)
+    return len(due)
 
 
 def _backoff(attempts: int) -> float:

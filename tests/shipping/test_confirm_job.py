@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
 from django.test import override_settings
+from django.utils import timezone
 
 from authorizations.models import Authorization, AuthStatus
 from sandbox import api as sandbox_api
@@ -74,6 +76,26 @@ class ConfirmJobTests(ShippingTestCase):
         self.assertEqual(self.work(), ["confirmed"])
         self.assertEqual(tasks.confirm(pk), "not_due")
         self.assertEqual(sandbox_api.confirmed_packages(order.order_id).get().requests, 1)
+
+    def test_the_sweep_sends_a_package_whose_task_was_lost_or_whose_worker_died_once(self) -> None:
+        lost, killed = self.unshipped(2)
+        self.post(lost.order_id, self.body(lost.order_id), key="a")
+        self.post(killed.order_id, self.body(killed.order_id), key="b")
+        self.queue.clear()  # the broker lost both tasks
+        killed_pk = Package.objects.get(order__amazon_order_id=killed.order_id).pk
+        self.assertTrue(tasks.claim(killed_pk))  # a worker took it and died before sending
+        with self.enqueued():
+            self.assertEqual(tasks.sweep(), 0)  # a fresh package's own task may still come
+        past = timezone.now() - tasks.LEASE - timedelta(minutes=2)
+        Package.objects.update(updated_at=past)
+        Package.objects.filter(pk=killed_pk).update(claimed_until=past)
+        with self.enqueued():
+            self.assertEqual(tasks.sweep(), 2)
+        self.assertEqual(self.work(), ["confirmed", "confirmed"])
+        with self.enqueued():
+            self.assertEqual(tasks.sweep(), 0)
+        for order in (lost, killed):
+            self.assertEqual(sandbox_api.confirmed_packages(order.order_id).get().requests, 1)
 
     def test_amazons_refusal_fails_the_package_with_its_reason_in_words(self) -> None:
         [order] = self.unshipped(1)
