@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import errors, order_views, views
+from api import errors, order_views, shipment_views, views
 
 app_name = "api"
 
@@ -13,6 +13,11 @@ urlpatterns = [
     # Before the order route: "changes" is never an Amazon order id (3-7-7 digits).
     path("orders/changes/", order_views.OrderChanges.as_view(), name="order_changes"),
     path("orders/<str:amazon_order_id>/", order_views.OrderDetail.as_view(), name="order"),
+    path(
+        "orders/<str:amazon_order_id>/shipments",
+        shipment_views.OrderShipments.as_view(),
+        name="order_shipments",
+    ),
     path(
         "schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"
     ),

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "stores",
     "authorizations",
     "sync",
+    "shipping",
     "sandbox",
     "rest_framework",
     "drf_spectacular",

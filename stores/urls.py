@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include((store_patterns, "stores"))),
     path("<uuid:code>/", include("authorizations.urls")),
     path("<uuid:code>/", include("sync.urls")),
+    path("<uuid:code>/", include("shipping.urls")),
 ]

@@ -47,6 +47,9 @@ PLANNED: list[Planned] = [
     # Webhook deliveries (webhooks/, named here only as a task path): retries that fell due and first attempts
     # whose task was lost; a delivery is claimed before it is sent, so a second sweep never sends it twice.
     Planned("webhook-deliveries", "webhooks.tasks.sweep", Schedule.MINUTES, minutes=1),
+    # Shipment confirmations (shipping/, named here only as a task path) whose task was lost or whose worker died
+    # mid-send (its claim lapsed); a package is claimed before it is sent, so a second run never sends it twice.
+    Planned("shipment-confirmations", "shipping.tasks.sweep", Schedule.MINUTES, minutes=1),
 ]
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from shipping.models import Package
 from stores.models import Store
 from sync.models import Order
 from webhooks import payloads
@@ -74,6 +75,22 @@ def _order_event_type(order: Order, new: bool) -> str:
     if new:
         return EventType.ORDER_CREATED
     return EventType.ORDER_CANCELLED if payloads.is_cancelled(order) else EventType.ORDER_UPDATED
+
+
+def package_settled(package: Package) -> Event | None:
+    """`shipment.confirmed` or `shipment.failed` (a package waiting to be sent again is no event)."""
+    kind = {
+        Package.Status.CONFIRMED: EventType.SHIPMENT_CONFIRMED,
+        Package.Status.FAILED: EventType.SHIPMENT_FAILED,
+    }.get(package.status)  # type: ignore[call-overload]
+    if kind is None:
+        return None
+    store = package.order.store
+    endpoints = subscribed(store.tenant_id, [kind]).get(kind)
+    if not endpoints:
+        return None
+    event = Event(tenant_id=store.tenant_id, type=kind, store=store, data=payloads.package_payload(package))
+    return _write([(event, endpoints)])[0]
 
 
 def test_event(endpoint: Endpoint) -> Event:

@@ -31,6 +31,8 @@ class EventType(models.TextChoices):
     ORDER_CREATED = "order.created", _("An order was created")
     ORDER_UPDATED = "order.updated", _("An order was updated")
     ORDER_CANCELLED = "order.cancelled", _("An order was cancelled")
+    SHIPMENT_CONFIRMED = "shipment.confirmed", _("Amazon confirmed a package as shipped")
+    SHIPMENT_FAILED = "shipment.failed", _("Amazon refused a package's shipment confirmation")
 
 
 # Sent only to the endpoint it was asked for ("Send a test event"), whatever it subscribed to.

@@ -14,7 +14,9 @@ from django.utils import translation
 from rest_framework.utils.encoders import JSONEncoder
 
 from api.orders import OrderSerializer, order_document
+from api.shipments import PackageSerializer, package_document
 from api.stores import StoreSerializer, store_document
+from shipping.models import Package
 from stores.models import Store
 from sync.models import Order
 
@@ -36,6 +38,12 @@ def order_payload(order: Order) -> dict[str, Any]:
     """An order as the orders API shows it (api.orders.order_document: never Amazon's raw answer), with its items."""
     with translation.override(settings.LANGUAGE_CODE):
         return as_json(dict(OrderSerializer(order_document(order)).data))
+
+
+def package_payload(package: Package) -> dict[str, Any]:
+    """A package as the API shows it (api.shipments.package_document: with its order's Amazon id and store code)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return as_json(dict(PackageSerializer(package_document(package)).data))
 
 
 def is_cancelled(order: Order) -> bool:

@@ -7,6 +7,8 @@ from typing import Any
 from django.dispatch import receiver
 
 from authorizations.signals import authorization_changed
+from shipping.models import Package
+from shipping.signals import package_settled
 from stores.models import Store
 from sync.order_signals import orders_stored
 from webhooks import events
@@ -20,3 +22,8 @@ def on_authorization_changed(sender: Any, store: Store, **kwargs: Any) -> None:
 @receiver(orders_stored, dispatch_uid="webhooks.orders_stored")
 def on_orders_stored(sender: Any, store: Store, written: dict[str, tuple[int, bool]], **kwargs: Any) -> None:
     events.orders_stored(store, written)
+
+
+@receiver(package_settled, dispatch_uid="webhooks.package_settled")
+def on_package_settled(sender: Any, package: Package, **kwargs: Any) -> None:
+    events.package_settled(package)

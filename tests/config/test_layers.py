@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Logic layers, lowest first: a module may import its own package and the packages before it. `lib` (helpers every
 # app shares) is the lowest: any layer may use it, and it imports no portal package.
-ORDER = ["lib", "amazon", "accounts", "stores", "authorizations", "sync"]
+ORDER = ["lib", "amazon", "accounts", "stores", "authorizations", "sync", "shipping"]
 PORTAL = {*ORDER, "sandbox", "config", "api", "webhooks"}
 # Modules on top of the layers (they may import any layer): the web and admin surface, and app wiring.
 TOP = ("views", "admin", "urls", "forms", "context_processors", "apps", "checks")

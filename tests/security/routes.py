@@ -128,6 +128,7 @@ class Fixtures:
     webhook_endpoint_code: str = ""  # a webhook Endpoint of the tenant under test
     capability: str = "orders"
     action: str = "disable"
+    amazon_order_id: str = "111-0000001-0000001"  # an order of the store (the access census loads it)
 
 
 def tenant_value(route: str, name: str, fx: Fixtures) -> str:
@@ -138,6 +139,8 @@ def tenant_value(route: str, name: str, fx: Fixtures) -> str:
         return fx.action
     if name == "attempt_code":
         return fx.attempt_code
+    if name == "amazon_order_id" and route.startswith("stores/"):
+        return fx.amazon_order_id
     if name == "pk" and route.startswith("stores/<uuid:code>/inventory/mappings/") and fx.sku_mapping_pk:
         return fx.sku_mapping_pk
     if name == "code":

@@ -25,6 +25,7 @@ CSRF_EXEMPT = {
     "api/v1/orders/": "Platform API, API key header only, no cookies.",
     "api/v1/orders/changes/": "Platform API, API key header only, no cookies.",
     "api/v1/orders/<str:amazon_order_id>/": "Platform API, API key header only, no cookies.",
+    "api/v1/orders/<str:amazon_order_id>/shipments": "Platform API, API key header only, no cookies.",
     "api/v1/schema/": "The public OpenAPI document (GET), no credential at all.",
     "api/v1/^.*$": "The platform API's JSON 404 for any other address: reads and changes nothing.",
     "sandbox/<region:region>/auth/o2/token": "Login with Amazon token endpoint: server-to-server, authenticated "

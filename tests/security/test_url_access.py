@@ -24,9 +24,11 @@ from authorizations.models import (
     hash_state,
     new_state,
 )
+from shipping.models import Package
 from stores.models import Store
 from sync.models import SkuMapping
 from tests.api.helpers import make_key
+from tests.api.order_helpers import amazon_order, store_orders
 from tests.base import BaseTestCase
 from tests.security.routes import (
     EXCLUDED_PREFIXES,
@@ -94,6 +96,7 @@ def snapshot() -> dict[str, Any]:
         "attempts": sorted(map(str, AuthorizationAttempt.objects.values_list("code", "outcome", "used_at"))),
         "audit_events": AuditEvent.objects.count(),
         "sku_mappings": sorted(map(str, SkuMapping.objects.values_list("pk", "store_id", "seller_sku"))),
+        "packages": sorted(map(str, Package.objects.values_list("pk", "status", "tracking_number"))),
         "webhook_endpoints": sorted(
             map(str, Endpoint.objects.values_list("code", "url", "enabled", "secret_encrypted"))
         ),
@@ -118,10 +121,17 @@ class AccessTestCase(BaseTestCase):
             membership_code=str(Membership.objects.get(user=self.bob, tenant=self.tenant).code),
             attempt_code=str(self.attempt.code),
             sku_mapping_pk=self.sku_mapping_pk(),
+            amazon_order_id=self.order_id(),
             invitation_code=self.invitation_code(),
             api_key_code=str(make_key(self.tenant, self.alice)[0].code),
             webhook_endpoint_code=str(make_endpoint(self.tenant).code),
         )
+
+    def order_id(self) -> str:
+        """An order of the store, so that the order page answers (the viewer reads it, a POST is refused)."""
+        order_id = "111-0000001-0000001"
+        store_orders(self.store, [amazon_order(order_id)])
+        return order_id
 
     def invitation_code(self) -> str:
         invitation = Invitation.objects.create(
