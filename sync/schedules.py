@@ -47,6 +47,9 @@ PLANNED: list[Planned] = [
     # Webhook deliveries (webhooks/, named here only as a task path): retries that fell due and first attempts
     # whose task was lost; a delivery is claimed before it is sent, so a second sweep never sends it twice.
     Planned("webhook-deliveries", "webhooks.tasks.sweep", Schedule.MINUTES, minutes=1),
+    # Amazon's Data Protection Policy: no ship-to address's personal fields kept beyond 30 days after delivery
+    # (sync/ship_to.py `erase_due`); daily is within a day of the retention period.
+    Planned("ship-to-erasure", "sync.tasks.erase_ship_to", Schedule.DAILY),
 ]
 
 
