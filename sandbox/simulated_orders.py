@@ -48,8 +48,8 @@ LONG_RETENTION_FROM = datetime(2016, 1, 1, tzinfo=UTC)
 # includedData (enum in orders_2026-01-01.json). Without it "the response will include only basic information about
 # the orders, such as orderId, createdTime, salesChannel, programs, orderItemId, product"
 # (https://developer-docs.amazon.com/sp-api/docs/get-orders-with-filtering-criteria). The sandbox has data for
-# PROCEEDS (order and item proceeds) and FULFILLMENT (order and item fulfillment); the other datasets are optional
-# blocks it has nothing for, so they stay absent.
+# PROCEEDS (order and item proceeds), FULFILLMENT (order and item fulfillment) and RECIPIENT (`recipient_json`); the
+# other datasets are optional blocks it has nothing for, so they stay absent.
 INCLUDED_DATA = (
     "BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES", "TAX",
     "PAYMENT", "FULFILLMENT_ORDERS",
@@ -311,11 +311,9 @@ def recipient_json(order: SandboxOrder, with_pii: bool) -> dict[str, Any]:
     return {"deliveryAddress": address}
 
 
-def order_json(
-    order: SandboxOrder, at: datetime, included: Iterable[str] = (), restricted_role: bool = False
-) -> dict[str, Any]:
-    """The order in the model's Order shape as seen at `at`, with the optional blocks `included` asks for;
-    `restricted_role`: the calling application holds the Direct-to-Consumer Delivery role (`recipient_json`)."""
+def order_json(order: SandboxOrder, at: datetime, included: Iterable[str] = ()) -> dict[str, Any]:
+    """The order in the model's Order shape as seen at `at`, with the optional blocks `included` asks for (RECIPIENT
+    is added by sandbox/spapi.py, which knows the calling application's role: `recipient_json`)."""
     included = set(included)
     status, updated = order.state_at(at)
     m = catalog.marketplace(order.marketplace_id)
@@ -350,8 +348,6 @@ def order_json(
         "lastUpdatedTime": iso(updated),
         "salesChannel": sales_channel,
     }
-    if "RECIPIENT" in included:
-        doc["recipient"] = recipient_json(order, restricted_role)
     if "PROCEEDS" in included:
         doc["proceeds"] = {"grandTotal": catalog.money(order.total, order.currency)}
     if "FULFILLMENT" in included:

@@ -78,6 +78,7 @@ class LoadingTests(SyncTestCase):
             self.assertNotIn(sent["addressLine1"], o.ship_to_personal)
             self.assertIn(sent["name"], crypto.decrypt(o.ship_to_personal))
             # Amazon's raw answer is kept (ORDER_SYNC_KEEP_RAW) without the recipient.
+            assert o.raw is not None
             self.assertNotIn("recipient", o.raw)
             self.assertNotIn(sent["name"], json.dumps(o.raw))
             shown = ship_to.document(o)
@@ -199,7 +200,7 @@ class OrderPageTests(BaseTestCase):
         self.order = Order.objects.select_related("store").get()
 
     def request_of(self, user: User) -> Any:
-        request = RequestFactory().get("/orders/")
+        request: Any = RequestFactory().get("/orders/")
         request.user = user
         request.membership = Membership.objects.filter(user=user, tenant=self.store.tenant).first()
         return request
