@@ -69,6 +69,9 @@ class OrderChange:
     change_type: str  # OrderStatusChange, BuyerRequestedChange, DeliveryTipChange
     changed_at: datetime | None  # OrderChangeTrigger.TimeOfOrderChange (nullable in the schema)
     notification_id: str
+    # The buyer asked to cancel: OrderChangeType BuyerRequestedChange with OrderChangeTrigger.ChangeReason "Buyer
+    # Requested Cancel", or a Summary.OrderItems[].IsBuyerRequestedCancel true (OrderChangeNotification.json).
+    cancel_requested: bool = False
 
 
 def _call(method: str, url: str, token: str, *, json: Any = None, params: Any = None) -> spapi.Answer:
@@ -278,4 +281,17 @@ def parse_order_change(n: sqs.Notification) -> OrderChange | None:
         change_type=_text(_member(change, "OrderChangeType")),
         changed_at=_time(_member(trigger, "TimeOfOrderChange")),
         notification_id=_text(_member(n.metadata, "NotificationId")),
+        cancel_requested=_buyer_requested_cancel(change, trigger, summary),
     )
+
+
+BUYER_REQUESTED_CHANGE = "BuyerRequestedChange"
+BUYER_REQUESTED_CANCEL = "Buyer Requested Cancel"  # OrderChangeTrigger.ChangeReason's example and enum value
+
+
+def _buyer_requested_cancel(change: Any, trigger: Any, summary: Any) -> bool:
+    reason = _text(_member(trigger, "ChangeReason"))
+    if _text(_member(change, "OrderChangeType")) == BUYER_REQUESTED_CHANGE and "cancel" in reason.lower():
+        return True
+    items = _member(summary, "OrderItems")
+    return isinstance(items, list) and any(_member(i, "IsBuyerRequestedCancel") is True for i in items)

@@ -21,13 +21,23 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
+
 from amazon import spapi
 
 BASE = "/orders/2026-01-01/orders"
 # Without includedData Amazon answers only "basic information" (orderId, createdTime, salesChannel, items and
 # products): https://developer-docs.amazon.com/sp-api/docs/get-orders-with-filtering-criteria. PROCEEDS brings the
 # totals and FULFILLMENT the fulfillment status (enum of includedData in orders_2026-01-01.json).
-INCLUDED_DATA = "PROCEEDS,FULFILLMENT"
+INCLUDED_DATA = "PROCEEDS,FULFILLMENT,CANCELLATION"
+# With the Direct-to-Consumer Delivery (Restricted) role the recipient is asked for too (settings
+# AMAZON_ORDERS_RESTRICTED_ROLE): "Accessing PII with the Orders API v2026-01-01 does not require a Restricted Data
+# Token (RDT)" (https://developer-docs.amazon.com/sp-api/docs/access-orders-pii). BUYER is not asked for: no field of
+# it is used.
+RECIPIENT = "RECIPIENT"
+# Recipient/buyer blocks never reach `raw` (kept when ORDER_SYNC_KEEP_RAW is on) nor an unreadable order's copy:
+# personal data is kept only in the encrypted ship-to field (sync/ship_to.py).
+PERSONAL_BLOCKS = ("recipient", "buyer")
 RAW_LIMIT = 10_000  # characters of an unreadable order kept for staff
 
 
@@ -50,6 +60,43 @@ class Item:
 
 
 @dataclass(frozen=True)
+class ShipTo:
+    """recipient.deliveryAddress (CustomerAddress in orders_2026-01-01.json; every field optional). Amazon names as
+    PII: name, addressLine1-3, postalCode, phone, extendedFields ("Access Orders PII",
+    https://developer-docs.amazon.com/sp-api/docs/access-orders-pii); companyName, districtOrCounty and
+    municipality are kept with them (encrypted, erased). city, stateOrRegion, postalCode and countryCode are kept
+    in clear (and after erasure)."""
+
+    name: str = ""
+    company: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    address_line3: str = ""
+    district: str = ""
+    municipality: str = ""
+    phone: str = ""
+    extended: tuple[tuple[str, str], ...] = ()  # extendedFields (Brazil): streetName, streetNumber, …
+    address_type: str = ""  # RESIDENTIAL, COMMERCIAL, PICKUP_POINT
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country_code: str = ""
+
+    PERSONAL = (
+        "name", "company", "address_line1", "address_line2", "address_line3", "district", "municipality",
+        "phone", "extended",
+    )  # fmt: skip
+
+    @property
+    def has_personal(self) -> bool:
+        """Whether Amazon sent any personal part (without the role it sends none of them)."""
+        return any(getattr(self, f) for f in self.PERSONAL)
+
+    def personal(self) -> dict[str, Any]:
+        return {f: (dict(self.extended) if f == "extended" else getattr(self, f)) for f in self.PERSONAL}
+
+
+@dataclass(frozen=True)
 class Order:
     """One order as Amazon's searchOrders/getOrder answer it, read and checked; the row we keep for a store is
     sync.models.Order (not to be confused: this one is never stored as is)."""
@@ -66,6 +113,11 @@ class Order:
     currency: str | None
     items: tuple[Item, ...]
     raw: dict[str, Any]
+    # recipient.deliveryAddress, only when includedData asked for RECIPIENT and Amazon sent it.
+    ship_to: ShipTo | None = None
+    # An item's cancellation.cancellationRequest.requester is BUYER (ItemCancellationRequest, includedData
+    # CANCELLATION): the buyer asked to cancel.
+    cancel_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +223,53 @@ def _item(doc: Any, n: int) -> Item:
     )
 
 
+_ADDRESS_FIELDS = {
+    "name": "name", "companyName": "company", "addressLine1": "address_line1", "addressLine2": "address_line2",
+    "addressLine3": "address_line3", "districtOrCounty": "district", "municipality": "municipality",
+    "phone": "phone", "addressType": "address_type", "city": "city", "stateOrRegion": "state",
+    "postalCode": "postal_code", "countryCode": "country_code",
+}  # fmt: skip
+ADDRESS_LIMIT = 200
+
+
+def _ship_to(doc: Any) -> ShipTo | None:
+    recipient = _object(doc, "recipient")
+    if recipient is None:
+        return None
+    address = _object(recipient.get("deliveryAddress"), "recipient.deliveryAddress")
+    if address is None:
+        return None
+    where = "recipient.deliveryAddress"
+    values = {
+        ours: _text(address, theirs, where, required=False, limit=ADDRESS_LIMIT) or ""
+        for theirs, ours in _ADDRESS_FIELDS.items()
+    }
+    values["country_code"] = values["country_code"][:2]
+    extended = _object(address.get("extendedFields"), f"{where}.extendedFields") or {}
+    pairs = tuple((str(k)[:40], v[:ADDRESS_LIMIT]) for k, v in extended.items() if isinstance(v, str) and v)
+    return ShipTo(extended=pairs, **values)
+
+
+def _cancel_requested(items: list[Any]) -> bool:
+    for item in items:
+        cancellation = item.get("cancellation") if isinstance(item, dict) else None
+        request = cancellation.get("cancellationRequest") if isinstance(cancellation, dict) else None
+        if isinstance(request, dict) and request.get("requester") == "BUYER":
+            return True
+    return False
+
+
+def _without_personal(order: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in order.items() if k not in PERSONAL_BLOCKS}
+
+
+def included_data() -> str:
+    """includedData for searchOrders and getOrder: RECIPIENT only when the application holds the role."""
+    if settings.AMAZON_ORDERS_RESTRICTED_ROLE:
+        return f"{INCLUDED_DATA},{RECIPIENT}"
+    return INCLUDED_DATA
+
+
 def parse_order(doc: Any) -> Order:
     """One order of the model's shape; raises BadOrder with the reason when it is not."""
     order = _object(doc, "order")
@@ -198,12 +297,16 @@ def parse_order(doc: Any) -> Order:
         total=total,
         currency=currency,
         items=tuple(_item(item, n) for n, item in enumerate(items)),
-        raw=order,
+        raw=_without_personal(order),
+        ship_to=_ship_to(order.get("recipient")),
+        cancel_requested=_cancel_requested(items),
     )
 
 
 def _unreadable(doc: Any, reason: str) -> Unreadable:
     order_id = doc.get("orderId") if isinstance(doc, dict) else None
+    if isinstance(doc, dict):
+        doc = _without_personal(doc)
     try:
         raw = json.dumps(doc, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
@@ -257,7 +360,7 @@ def search_orders(
     params: dict[str, Any] = {
         "marketplaceIds": ",".join(marketplace_ids),
         "maxResultsPerPage": page_size,
-        "includedData": INCLUDED_DATA,
+        "includedData": included_data(),
     }
     for name, value in (
         ("createdAfter", created_after),
@@ -277,7 +380,7 @@ def get_order(sp_api_base: str, access_token: str, order_id: str) -> Order:
         "GET",
         f"{sp_api_base}{BASE}/{quote(order_id, safe='')}",
         access_token,
-        params={"includedData": INCLUDED_DATA},
+        params={"includedData": included_data()},
     )
     body = answer.body
     if not isinstance(body, dict) or "order" not in body:

@@ -16,7 +16,7 @@ class ApiKeyForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = ApiKey
-        fields = ("name", "scope", "stores", "expires_at")
+        fields = ("name", "scope", "ship_to", "stores", "expires_at")
         widgets = {
             "stores": forms.CheckboxSelectMultiple,
             "expires_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -43,6 +43,13 @@ class ApiKey(models.Model):
     )
     name = models.CharField(_("name"), max_length=80)
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.READ)
+    # A separate permission: the ship-to address (personal data under Amazon's Data Protection Policy) is shown only
+    # to a key that has it, and each read is audited (sync/ship_to.py). Never for a platform key.
+    ship_to = models.BooleanField(
+        _("ship-to address"),
+        default=False,
+        help_text=_("Let this key read orders' ship-to addresses (each read is recorded in the audit log)."),
+    )
     stores = models.ManyToManyField(
         Store, blank=True, related_name="+", verbose_name=_("stores"), help_text=_("Empty: every store.")
     )
@@ -82,6 +89,10 @@ class ApiKey(models.Model):
     @property
     def can_write(self) -> bool:
         return self.scope == self.Scope.READ_WRITE and not self.is_platform
+
+    @property
+    def can_read_ship_to(self) -> bool:
+        return self.ship_to and not self.is_platform
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())

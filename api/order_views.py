@@ -19,7 +19,7 @@ from api import errors
 from api.models import ApiKey
 from api.orders import OrderChangesSerializer, OrderSerializer, order_document
 from stores.models import Store
-from sync import order_feed
+from sync import order_feed, ship_to
 from sync.models import Order
 
 LIST_FILTERS = ("store", "status", "purchased_after", "purchased_before")
@@ -47,6 +47,19 @@ def key_store(stores: QuerySet[Store], code: uuid.UUID | None) -> QuerySet[Store
     if not one.exists():
         raise exceptions.NotFound(_("No store with this code among this key's stores."))
     return one
+
+
+def documents(request: Request, orders: list[Order]) -> list[dict[str, Any]]:
+    """The orders as the API shows them to this key: with the ship-to address only for a key with that permission,
+    and then one audit event per store of the request naming the orders whose address it read."""
+    key = key_of(request)
+    permitted = key.can_read_ship_to
+    docs = [order_document(o, ship_to_permitted=permitted) for o in orders]
+    if permitted:
+        read = [o for o, d in zip(orders, docs, strict=True) if d["ship_to"] is not None]
+        if read:
+            ship_to.audit_read(request._request, read, f"API key {key.prefix}")
+    return docs
 
 
 def orders_of(stores: QuerySet[Store]) -> QuerySet[Order]:
@@ -112,7 +125,7 @@ class OrderList(generics.ListAPIView):  # type: ignore[type-arg]
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None
-        return self.get_paginated_response(OrderSerializer([order_document(o) for o in page], many=True).data)
+        return self.get_paginated_response(OrderSerializer(documents(request, list(page)), many=True).data)
 
 
 class StoreParam(serializers.Serializer[Any]):
@@ -144,7 +157,7 @@ class OrderDetail(APIView):
         order = orders_of(stores).filter(amazon_order_id=amazon_order_id).order_by("id").first()
         if order is None:
             raise exceptions.NotFound()
-        return Response(OrderSerializer(order_document(order)).data)
+        return Response(OrderSerializer(documents(request, [order])[0]).data)
 
 
 class FeedParams(serializers.Serializer[Any]):
@@ -204,11 +217,10 @@ class OrderChanges(APIView):
                 .prefetch_related("items")
                 .in_bulk([order_id for _p, order_id in changes])
             )
-        results = [
-            {**order_document(orders[order_id]), "position": position.token()}
-            for position, order_id in changes
-            if order_id in orders  # deleted with its store since the feed was read
-        ]
+        shown = [(position, orders[order_id]) for position, order_id in changes if order_id in orders]
+        # (an order missing was deleted with its store since the feed was read)
+        docs = documents(request, [o for _p, o in shown])
+        results = [{**d, "position": p.token()} for (p, _o), d in zip(shown, docs, strict=True)]
         last = changes[-1][0] if changes else after
         body = {"results": results, "next_cursor": last.token(), "has_more": has_more}
         return Response(OrderChangesSerializer(body).data)

@@ -13,7 +13,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from sync import labels
+from sync import labels, order_state
+from sync import ship_to as addresses
 from sync.models import Order, OrderItem
 
 
@@ -24,6 +25,27 @@ class OrderItemSerializer(serializers.Serializer[Any]):
     quantity = serializers.IntegerField()
     unit_price = serializers.CharField(allow_null=True, help_text='Decimal as a string, e.g. "19.99".')
     currency = serializers.CharField()
+
+
+class ShipToSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    company = serializers.CharField()
+    address_line1 = serializers.CharField()
+    address_line2 = serializers.CharField()
+    address_line3 = serializers.CharField()
+    district = serializers.CharField()
+    municipality = serializers.CharField()
+    city = serializers.CharField()
+    state_or_region = serializers.CharField()
+    postal_code = serializers.CharField()
+    country_code = serializers.CharField(help_text="ISO 3166-1 alpha-2.")
+    phone = serializers.CharField(
+        help_text="Amazon suppresses it in some cases (e.g. past the delivery date)."
+    )
+    extended_fields = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Brazil only: streetName, streetNumber, complement, neighborhood.",
+    )
 
 
 class OrderSerializer(serializers.Serializer[Any]):
@@ -40,6 +62,25 @@ class OrderSerializer(serializers.Serializer[Any]):
     total_amount = serializers.CharField(allow_null=True, help_text="Decimal as a string; null when unknown.")
     currency = serializers.CharField()
     items = OrderItemSerializer(many=True)
+    ship_to = ShipToSerializer(
+        allow_null=True,
+        help_text="The ship-to address: only for a key with the ship-to address permission, while the portal holds "
+        "it (each read is audited); otherwise null, and `ship_to_status` says why.",
+    )
+    ship_to_status = serializers.ChoiceField(
+        choices=[addresses.NOT_AUTHORIZED, addresses.NOT_PERMITTED, addresses.ERASED, addresses.AVAILABLE],
+        help_text="not_authorized: the portal's Amazon application may not read addresses (restricted role); "
+        "not_permitted: this key lacks the ship-to address permission; erased: removed 30 days after shipment or "
+        "cancellation (Amazon's data protection policy); available: in `ship_to`.",
+    )
+    cancel_requested = serializers.BooleanField(help_text="The buyer asked to cancel the order.")
+    cancel_requested_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the portal learned of the buyer's cancellation request."
+    )
+    cancelled = serializers.BooleanField(help_text="Amazon cancelled the order (do not ship it).")
+    cancelled_at = serializers.DateTimeField(
+        allow_null=True, help_text="Amazon's update time of the first copy read as cancelled."
+    )
     last_updated = serializers.DateTimeField(help_text="When Amazon last changed the order.")
     created_at = serializers.DateTimeField(help_text="When the portal first loaded the order.")
     updated_at = serializers.DateTimeField(help_text="When the portal last stored a change of the order.")
@@ -79,9 +120,12 @@ def item_document(item: OrderItem) -> dict[str, Any]:
     }
 
 
-def order_document(order: Order) -> dict[str, Any]:
+def order_document(order: Order, ship_to_permitted: bool = False) -> dict[str, Any]:
     """The order as the API shows it. Reads `order.store` and `order.items.all()`: select_related("store") and
-    prefetch_related("items") keep a page of them to three queries."""
+    prefetch_related("items") keep a page of them to three queries. The ship-to address only when
+    `ship_to_permitted` (the caller audits the read: `ship_to_reads`)."""
+    shown_status = addresses.status_for(order, ship_to_permitted)
+    address = addresses.document(order) if shown_status == addresses.AVAILABLE else None
     return {
         "amazon_order_id": order.amazon_order_id,
         "store": order.store.code,
@@ -94,6 +138,14 @@ def order_document(order: Order) -> dict[str, Any]:
         "total_amount": money(order.total_amount),
         "currency": order.currency,
         "items": [item_document(i) for i in sorted(order.items.all(), key=lambda i: i.order_item_id)],
+        "ship_to": address,
+        "ship_to_status": shown_status
+        if address is not None or shown_status != addresses.AVAILABLE
+        else (addresses.NOT_AUTHORIZED),
+        "cancel_requested": order.cancel_requested_at is not None,
+        "cancel_requested_at": order.cancel_requested_at,
+        "cancelled": order_state.is_cancelled(order),
+        "cancelled_at": order.cancelled_at,
         "last_updated": order.last_updated,
         "created_at": order.created_at,
         "updated_at": order.updated_at,

@@ -279,6 +279,7 @@ ACTION_LABELS = {
     "credentials.rotation_failed": _("Application secret rotation failed"),
     "credentials.rotated": _("Application secret rotated"),
     "credentials.expiry_announced": _("Amazon announced the application secret's expiry"),
+    "order.ship_to_read": _("Ship-to address read"),
 }
 
 

@@ -323,6 +323,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 SANDBOX_ALLOWED_IN_PRODUCTION = env.bool("SANDBOX_ALLOWED_IN_PRODUCTION", default=False)
 # Where the portal's server side reaches the sandbox (the same process in the demo).
 SANDBOX_BASE_URL = env.str("SANDBOX_BASE_URL", default="http://127.0.0.1:8000/sandbox")
+# The sandbox's SP-API application ids that hold the Direct-to-Consumer Delivery (Restricted) role: only they get the
+# recipient's personal fields (sandbox/simulated_orders.py `recipient_json`).
+SANDBOX_RESTRICTED_ROLE_APPLICATIONS: list[str] = env.list("SANDBOX_RESTRICTED_ROLE_APPLICATIONS", default=[])
 # Origins whose /amazon/callback/ and /amazon/ads/callback/ the sandbox's applications register, as real apps
 # register their redirect URIs at Amazon (the sandbox compares them whole). PUBLIC_BASE_URL and the origin of
 # SANDBOX_BASE_URL are registered too.
@@ -512,6 +515,12 @@ ORDER_SYNC_PAGE_SIZE = env.int("ORDER_SYNC_PAGE_SIZE", default=100)
 ORDER_SYNC_OVERLAP_MINUTES = env.int("ORDER_SYNC_OVERLAP_MINUTES", default=5)
 # Keep each order's JSON as Amazon sent it.
 ORDER_SYNC_KEEP_RAW = env.bool("ORDER_SYNC_KEEP_RAW", default=False)
+# True only when the orders application was granted Amazon's Direct-to-Consumer Delivery (Restricted) role: orders
+# are then read with the recipient's ship-to address (amazon/orders.py `included_data`, sync/ship_to.py).
+AMAZON_ORDERS_RESTRICTED_ROLE = env.bool("AMAZON_ORDERS_RESTRICTED_ROLE", default=False)
+# Days after shipment or cancellation the ship-to address's personal fields are kept (Amazon's Data Protection
+# Policy allows at most 30 days after delivery; shipping comes before delivery, so this erases no later).
+SHIP_TO_RETENTION_DAYS = env.int("SHIP_TO_RETENTION_DAYS", default=30)
 # The next page of an order search is asked for in a thread while the current one is stored (sync/prefetch.py `Ahead`).
 ORDER_SYNC_PREFETCH_IN_THREAD = env.bool("ORDER_SYNC_PREFETCH_IN_THREAD", default=True)
 # A task stops starting new pages after this long and continues in a new task (must stay well below Q_TIMEOUT).

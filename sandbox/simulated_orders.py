@@ -48,8 +48,8 @@ LONG_RETENTION_FROM = datetime(2016, 1, 1, tzinfo=UTC)
 # includedData (enum in orders_2026-01-01.json). Without it "the response will include only basic information about
 # the orders, such as orderId, createdTime, salesChannel, programs, orderItemId, product"
 # (https://developer-docs.amazon.com/sp-api/docs/get-orders-with-filtering-criteria). The sandbox has data for
-# PROCEEDS (order and item proceeds) and FULFILLMENT (order and item fulfillment); the other datasets are optional
-# blocks it has nothing for, so they stay absent.
+# PROCEEDS (order and item proceeds), FULFILLMENT (order and item fulfillment) and RECIPIENT (`recipient_json`); the
+# other datasets are optional blocks it has nothing for, so they stay absent.
 INCLUDED_DATA = (
     "BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES", "TAX",
     "PAYMENT", "FULFILLMENT_ORDERS",
@@ -278,8 +278,42 @@ def _shipped_of(order: SandboxOrder, item: dict[str, Any]) -> int:
     return min(int(shipped), int(item["quantity"])) if isinstance(shipped, int) else 0
 
 
+# recipient.deliveryAddress attributes Amazon counts as PII ("Access Orders PII",
+# https://developer-docs.amazon.com/sp-api/docs/access-orders-pii: name, addressLine1-3, postalCode, phone,
+# extendedFields). That page ties them to the Direct-to-Consumer Delivery (Restricted) role and says nothing of
+# refusing the call without it: the sandbox answers RECIPIENT without these attributes for an application lacking the
+# role (as Orders v0 answers ShippingAddress without an RDT: city, state and country only), never a 403.
+RECIPIENT_PII = ("name", "companyName", "addressLine1", "addressLine2", "addressLine3", "postalCode", "phone")
+_STREETS = ("Maple Ave", "Oak St", "Pine Rd", "Cedar Ln", "Elm St")
+_NAMES = ("Jordan Rivera", "Alex Chen", "Sam Patel", "Taylor Kim", "Morgan Lee")
+_CITIES = (("Seattle", "WA", "98101"), ("Austin", "TX", "73301"), ("Denver", "CO", "80202"))
+
+
+def recipient_json(order: SandboxOrder, with_pii: bool) -> dict[str, Any]:
+    """The model's Recipient for the order: a deterministic address (the same for every call), its PII attributes
+    only `with_pii` (the calling application holds the role)."""
+    rng = random.Random(hashlib.sha256(f"recipient:{order.order_id}".encode()).digest())
+    m = catalog.marketplace(order.marketplace_id)
+    city, state, postal = rng.choice(_CITIES)
+    address = {
+        "name": rng.choice(_NAMES),
+        "addressLine1": f"{rng.randint(10, 9999)} {rng.choice(_STREETS)}",
+        "addressLine2": f"Apt {rng.randint(1, 400)}",
+        "city": city,
+        "stateOrRegion": state,
+        "postalCode": postal,
+        "countryCode": catalog.country_code(m) if m else "US",
+        "phone": f"+1 206-555-{rng.randint(0, 9999):04d}",
+        "addressType": "RESIDENTIAL",
+    }
+    if not with_pii:
+        address = {k: v for k, v in address.items() if k not in RECIPIENT_PII}
+    return {"deliveryAddress": address}
+
+
 def order_json(order: SandboxOrder, at: datetime, included: Iterable[str] = ()) -> dict[str, Any]:
-    """The order in the model's Order shape as seen at `at`, with the optional blocks `included` asks for."""
+    """The order in the model's Order shape as seen at `at`, with the optional blocks `included` asks for (RECIPIENT
+    is added by sandbox/spapi.py, which knows the calling application's role: `recipient_json`)."""
     included = set(included)
     status, updated = order.state_at(at)
     m = catalog.marketplace(order.marketplace_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -450,7 +451,8 @@ def search_orders(request: HttpRequest, call: Call) -> HttpResponse:
         raise BadRequest("Invalid paginationToken.") from exc
     page = list(qs[: size + 1])
     shown = page[:size]
-    body: dict[str, Any] = {"orders": [simulated_orders.order_json(o, at, included) for o in shown]}
+    role = holds_restricted_role(call)
+    body: dict[str, Any] = {"orders": [_order_doc(o, at, included, role) for o in shown]}
     if len(page) > size:
         last = shown[-1]
         key = last.created_time if query["createdAfter"] else last.last_updated
@@ -483,7 +485,21 @@ def get_order(request: HttpRequest, call: Call, order_id: str) -> HttpResponse:
     # An order past Amazon's retention is not shown (orders_2026-01-01.json, info.description).
     if order is None or order.created_time < simulated_orders.retained_since(order.marketplace_id, call.at):
         raise BadRequest(f"Order {order_id} was not found.", status=404, code="NotFound")
-    return JsonResponse({"order": simulated_orders.order_json(order, call.at, included)})
+    return JsonResponse({"order": _order_doc(order, call.at, included, holds_restricted_role(call))})
+
+
+def _order_doc(order: SandboxOrder, at: datetime, included: list[str], role: bool) -> dict[str, Any]:
+    """The order as searchOrders/getOrder show it; RECIPIENT per the calling application's role."""
+    doc = simulated_orders.order_json(order, at, included)
+    if "RECIPIENT" in included:
+        doc["recipient"] = simulated_orders.recipient_json(order, role)
+    return doc
+
+
+def holds_restricted_role(call: Call) -> bool:
+    """Whether the calling application was granted the Direct-to-Consumer Delivery (Restricted) role (settings
+    SANDBOX_RESTRICTED_ROLE_APPLICATIONS): only then does RECIPIENT carry its PII attributes."""
+    return call.application.application_id in settings.SANDBOX_RESTRICTED_ROLE_APPLICATIONS
 
 
 # --- Listings Items 2021-08-01 (listingsItems_2021-08-01.json) ----------------------------------------------------

@@ -23,9 +23,9 @@ from amazon.carriers import OTHER, is_carrier_code
 from shipping import jobs
 from shipping.models import Package, PackageItem
 from shipping.words import reason
+from sync import order_state
 from sync.models import Order
 
-CANCELLED = {"CANCELED", "CANCELLED"}
 # The field of the submitted package each problem is about (empty: the package as a whole).
 FIELDS = {
     "package_reference": "package_reference_id",
@@ -75,7 +75,8 @@ class Refused(Exception):
 
 
 def is_cancelled(order: Order) -> bool:
-    return order.status.replace("_", "").upper() in CANCELLED
+    # Its status reads cancelled, or it did once (sync/order_state.py: a cancelled order never ships).
+    return order_state.is_cancelled(order)
 
 
 def as_amazon_package(package: Package) -> shipments.Package:

@@ -15,7 +15,7 @@ from shipping.models import Package
 from shipping.words import reason, what_to_do
 from stores.access import get_editable_store_for_user, get_store_for_user
 from stores.models import Store
-from sync import labels
+from sync import labels, order_state, ship_to
 from sync.models import Order, local_time
 
 
@@ -30,8 +30,11 @@ def _render(
         "purchased_local": local_time(order.purchase_date, order.marketplace_id, store.timezone),
         "status_label": labels.order_status_label(order.status),
         "cancelled": actions.is_cancelled(order),
+        "cancel_requested": order_state.cancel_requested(order),
         "packages": [(p, reason(p.problem), what_to_do(p.problem)) for p in packages],
         "form": form,
+        # The ship-to address as this user may see it (a member's read is audited): sync/ship_to.py.
+        "ship_to": ship_to.for_page(request, order),
     }
     return render(request, "shipping/order.html", ctx, status=400 if form.is_bound else 200)
 

@@ -67,6 +67,12 @@ class OrderAdmin(ReadOnlyAdmin):
     search_fields = ["amazon_order_id", "store__nickname"]
     list_select_related = ["store"]
     inlines = [OrderItemInline]
+    # The ship-to address is personal data: shown only on the order page and through the API, audited
+    # (sync/ship_to.py), never in admin (not even encrypted, nor the city).
+    exclude = [
+        "ship_to_personal", "ship_to_city", "ship_to_state", "ship_to_postal_code", "ship_to_country",
+        "ship_to_received_at",
+    ]  # fmt: skip
 
 
 @admin.register(UnreadableOrder)

@@ -29,9 +29,11 @@ def insert_on_conflict(
     update: list[str],
     where: str = "",
     returning: str = "",
+    expressions: dict[str, str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """A multi-row INSERT … ON CONFLICT (unique) DO UPDATE SET the `update` fields [WHERE where] [RETURNING
-    returning] (`where` and `returning`: SQL over quoted column names), on PostgreSQL and SQLite alike. `rows` hold
+    returning] (`where`, `returning` and the values of `expressions`: SQL over quoted column names), on PostgreSQL and
+    SQLite alike. An update field named in `expressions` is set to that SQL instead of the new row's value. `rows` hold
     plain values: str, int, Decimal, date, aware datetime, None, and dicts or lists for a JSON column.
 
     PostgreSQL gets the rows as one JSON parameter (INSERT … SELECT … FROM json_to_recordset(%s)): the driver parses a
@@ -45,8 +47,9 @@ def insert_on_conflict(
     columns = ", ".join(qn(name) for name in names)
     # Only model metadata (quoted table and column names, column types) goes into the text; values are parameters.
     head = f"INSERT INTO {qn(model._meta.db_table)} ({columns}) "  # noqa: S608
+    custom = expressions or {}
     tail = f" ON CONFLICT ({', '.join(column(model, f) for f in unique)}) DO UPDATE SET " + ", ".join(
-        f"{column(model, f)} = EXCLUDED.{column(model, f)}" for f in update
+        f"{column(model, f)} = {custom.get(f) or f'EXCLUDED.{column(model, f)}'}" for f in update
     )
     if where:
         tail += f" WHERE {where}"

@@ -84,12 +84,14 @@ def enqueue_order_change_unsubscription(seller_id: str, region: str) -> None:
     transaction.on_commit(send)
 
 
-def enqueue_notified_order(store_id: int, order_id: str) -> None:
-    """Load one order an ORDER_CHANGE notification named (sync/order_changes.py)."""
+def enqueue_notified_order(store_id: int, order_id: str, cancel_requested: bool = False) -> None:
+    """Load one order an ORDER_CHANGE notification named (sync/order_changes.py); `cancel_requested`: the
+    notification said the buyer asked to cancel."""
 
     def send() -> None:
         func = "sync.tasks.load_notified_order"
-        async_task(func, store_id, order_id, group=f"notified-{store_id}", **_options(func))
+        args: tuple[object, ...] = (store_id, order_id, True) if cancel_requested else (store_id, order_id)
+        async_task(func, *args, group=f"notified-{store_id}", **_options(func))
 
     transaction.on_commit(send)
 

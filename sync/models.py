@@ -152,6 +152,26 @@ class Order(models.Model):
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     last_updated = models.DateTimeField(_("updated at Amazon"))
     raw = models.JSONField(null=True, blank=True)
+    # The ship-to address (recipient.deliveryAddress; sync/ship_to.py), read only with the restricted role
+    # (AMAZON_ORDERS_RESTRICTED_ROLE). Its personal fields (name, company, address lines, phone) are one JSON
+    # document encrypted with the TOKEN_ENCRYPTION_KEYS (MultiFernet, authorizations/crypto.py); empty when Amazon
+    # sent none, and once erased (`ship_to_erased_at`). City, state, postal code and country stay in clear.
+    ship_to_personal = models.TextField(blank=True, editable=False)
+    ship_to_city = models.CharField(_("ship-to city"), max_length=200, blank=True)
+    ship_to_state = models.CharField(_("ship-to state or region"), max_length=200, blank=True)
+    ship_to_postal_code = models.CharField(_("ship-to postal code"), max_length=200, blank=True)
+    ship_to_country = models.CharField(_("ship-to country"), max_length=2, blank=True)
+    # When a copy with the recipient was last stored (null: never, e.g. without the restricted role).
+    ship_to_received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ship_to_erased_at = models.DateTimeField(
+        _("ship-to address erased"), null=True, blank=True, editable=False
+    )
+    # Amazon's lastUpdatedTime of the first stored copy that read SHIPPED / CANCELLED (set once, in the upsert).
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # When the portal learned that the buyer asked to cancel (ORDER_CHANGE BuyerRequestedChange, or an item's
+    # cancellation request): set once.
+    cancel_requested_at = models.DateTimeField(_("buyer asked to cancel"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

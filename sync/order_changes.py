@@ -312,7 +312,10 @@ def handle(n: sqs.Notification) -> None:
         log.warning("unreadable ORDER_CHANGE notification %s skipped", n.metadata.get("NotificationId"))
         return
     for store_id in stores_for(change.seller_id, change.marketplace_id):
-        jobs.enqueue_notified_order(store_id, change.amazon_order_id)
+        if change.cancel_requested:
+            # Flagged at once on a stored order; the job flags it too when the order was not stored yet.
+            order_store.note_cancel_request(store_id, change.amazon_order_id)
+        jobs.enqueue_notified_order(store_id, change.amazon_order_id, change.cancel_requested)
     OrderChangeSubscription.objects.filter(selling_partner_id=change.seller_id).update(
         last_notice_at=timezone.now()
     )
@@ -348,8 +351,11 @@ def stores_for(seller_id: str, marketplace_id: str) -> list[int]:
 # --- loading a notified order --------------------------------------------------------------------------------
 
 
-def load(store_id: int, order_id: str) -> str:
-    """The task behind one notification: read the order with getOrder and store it like a poll would."""
+def load(store_id: int, order_id: str, cancel_requested: bool = False) -> str:
+    """The task behind one notification: read the order with getOrder and store it like a poll would;
+    `cancel_requested`: the notification said the buyer asked to cancel (flagged even when getOrder fails)."""
+    if cancel_requested:
+        order_store.note_cancel_request(store_id, order_id)
     auth = Authorization.objects.select_related("store").get(store_id=store_id, capability=Capability.ORDERS)
     if not grants.runnable(auth):
         return "not_authorized"
@@ -368,6 +374,8 @@ def load(store_id: int, order_id: str) -> str:
     if order.marketplace_id and order.marketplace_id not in auth.store.marketplace_ids:
         return "other_site"
     added, _changed = order_store.store_notified(auth.store, order)
+    if cancel_requested and added:
+        order_store.note_cancel_request(store_id, order_id)
     return "stored" if added else "updated" if _changed else "unchanged"
 
 

@@ -19,7 +19,25 @@ from authorizations.models import Authorization, Capability
 from stores.models import Store
 from sync import jobs
 from sync.errors import STOPS
-from sync.models import OrderSync
+from sync.models import Order, OrderSync
+
+# Orders API v0 (ordersV0.json OrderStatus: Canceled) and 2026-01-01 (FulfillmentStatus: CANCELLED) spellings.
+CANCELLED_STATUSES = {"CANCELED", "CANCELLED"}
+
+
+def is_cancelled_status(status: str) -> bool:
+    return status.replace("_", "").upper() in CANCELLED_STATUSES
+
+
+def is_cancelled(order: Order) -> bool:
+    """Whether the order is cancelled at Amazon (its status reads Canceled/CANCELLED, or it did once: a cancelled
+    order never ships). For the shipment confirmation, which refuses a cancelled order before calling Amazon."""
+    return order.cancelled_at is not None or is_cancelled_status(order.status)
+
+
+def cancel_requested(order: Order) -> bool:
+    """Whether the buyer asked to cancel (ORDER_CHANGE BuyerRequestedChange or an item's cancellation request)."""
+    return order.cancel_requested_at is not None
 
 
 def backfill_start(store: Store, auth: Authorization) -> datetime:

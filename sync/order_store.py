@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from amazon import orders as api
 from stores.models import Store
-from sync import order_feed
+from sync import order_feed, ship_to
 from sync.bulk_upsert import column, insert_on_conflict
 from sync.models import Order, OrderItem, OrderSync, UnreadableOrder, local_time
 from sync.order_signals import orders_stored
+from sync.order_state import is_cancelled_status
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ ORDER_UPDATE_FIELDS = [
     "currency",
     "last_updated",
     "raw",
+    *ship_to.STORED_FIELDS,
+    "shipped_at",
+    "cancelled_at",
+    "cancel_requested_at",
     "updated_at",
 ]
 ORDER_FIELDS = ["store", "amazon_order_id", *ORDER_UPDATE_FIELDS[:-1], "created_at", "updated_at"]
@@ -79,6 +84,26 @@ def store_notified(store: Store, order: api.Order) -> tuple[int, int]:
     return added, changed
 
 
+def note_cancel_request(store_id: int, amazon_order_id: str) -> bool:
+    """The buyer asked to cancel (an ORDER_CHANGE notification): flag the stored order once, move it in the changes
+    feed and send `order.updated` (webhooks), like any write of an order. False when it is not stored (yet) or was
+    flagged before."""
+    with transaction.atomic():
+        list(OrderSync.objects.select_for_update().filter(store_id=store_id).values_list("pk", flat=True))
+        pks = list(
+            Order.objects.filter(
+                store_id=store_id, amazon_order_id=amazon_order_id, cancel_requested_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        if not pks:
+            return False
+        Order.objects.filter(pk__in=pks).update(cancel_requested_at=timezone.now(), updated_at=timezone.now())
+        store = Store.objects.get(pk=store_id)
+        order_feed.record(store, pks)
+        orders_stored.send(sender=Store, store=store, written={amazon_order_id: (pks[0], False)})
+    return True
+
+
 def _latest_copies(orders: list[api.Order]) -> dict[str, api.Order]:
     # Overlapping queries can return one order more than once: only its latest copy may be stored.
     latest: dict[str, api.Order] = {}
@@ -111,6 +136,7 @@ def _save_orders(store: Store, orders: list[api.Order]) -> dict[str, tuple[int, 
     rows = []
     for o in orders:
         local = local_time(o.created, o.marketplace_id or "", store.timezone)
+        status = o.status or ""
         rows.append(
             (
                 store.pk,
@@ -124,6 +150,11 @@ def _save_orders(store: Store, orders: list[api.Order]) -> dict[str, tuple[int, 
                 o.currency or "",
                 o.last_updated,
                 o.raw if keep_raw else None,
+                *ship_to.stored_values(o.ship_to, now),
+                # Amazon's time of the first copy that reads SHIPPED / CANCELLED (kept by `_EXPRESSIONS`).
+                o.last_updated if status.upper() == "SHIPPED" else None,
+                o.last_updated if is_cancelled_status(status) else None,
+                now if o.cancel_requested else None,
                 now,
                 now,
             )
@@ -134,11 +165,37 @@ def _save_orders(store: Store, orders: list[api.Order]) -> dict[str, tuple[int, 
     returning += ", (xmax = 0)" if postgres else ""
     written = insert_on_conflict(
         Order, ORDER_FIELDS, rows, ["store", "amazon_order_id"], ORDER_UPDATE_FIELDS, where=newer,
-        returning=returning,
+        returning=returning, expressions=_expressions(table),
     )  # fmt: skip
     if postgres:
         return {oid: (pk, bool(new)) for pk, oid, new in written}
     return {oid: (pk, oid not in stored) for pk, oid in written}
+
+
+def _expressions(table: str) -> dict[str, str]:
+    """How an update keeps what must not be lost: the first shipped/cancelled/cancel-request time stays; a copy
+    without the recipient (no restricted role) keeps the stored ship-to address; an erased address is never written
+    again (`ship_to.erase_due`)."""
+
+    def c(name: str) -> str:
+        return column(Order, name)
+
+    def kept(name: str) -> str:
+        return f"COALESCE({table}.{c(name)}, EXCLUDED.{c(name)})"
+
+    no_recipient = f"EXCLUDED.{c('ship_to_received_at')} IS NULL"
+    out = {name: kept(name) for name in ("shipped_at", "cancelled_at", "cancel_requested_at")}
+    out["ship_to_received_at"] = (
+        f"COALESCE(EXCLUDED.{c('ship_to_received_at')}, {table}.{c('ship_to_received_at')})"
+    )
+    for name in ship_to.CLEAR_FIELDS:
+        out[name] = f"CASE WHEN {no_recipient} THEN {table}.{c(name)} ELSE EXCLUDED.{c(name)} END"
+    erased = f"{table}.{c('ship_to_erased_at')} IS NOT NULL"
+    personal = c("ship_to_personal")
+    out["ship_to_personal"] = (
+        f"CASE WHEN {erased} OR {no_recipient} THEN {table}.{personal} ELSE EXCLUDED.{personal} END"
+    )
+    return out
 
 
 def _save_items(ids: dict[str, int], fresh: list[api.Order], updated: set[str]) -> None:

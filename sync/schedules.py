@@ -50,6 +50,9 @@ PLANNED: list[Planned] = [
     # Shipment confirmations (shipping/, named here only as a task path) whose task was lost or whose worker died
     # mid-send (its claim lapsed); a package is claimed before it is sent, so a second run never sends it twice.
     Planned("shipment-confirmations", "shipping.tasks.sweep", Schedule.MINUTES, minutes=1),
+    # Amazon's Data Protection Policy: no ship-to address's personal fields kept beyond 30 days after delivery
+    # (sync/ship_to.py `erase_due`); daily is within a day of the retention period.
+    Planned("ship-to-erasure", "sync.tasks.erase_ship_to", Schedule.DAILY),
 ]
 
 

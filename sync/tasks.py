@@ -58,10 +58,16 @@ def unsubscribe_order_changes(seller_id: str, region: str) -> str:
     return order_changes.unsubscribe(seller_id, region)
 
 
-def load_notified_order(store_id: int, order_id: str) -> str:
+def load_notified_order(store_id: int, order_id: str, cancel_requested: bool = False) -> str:
     from sync import order_changes
 
-    return order_changes.load(store_id, order_id)
+    return order_changes.load(store_id, order_id, cancel_requested=cancel_requested)
+
+
+def erase_ship_to() -> int:
+    from sync import ship_to
+
+    return ship_to.erase_due()
 
 
 def application_secrets() -> dict[str, int]:

@@ -71,10 +71,15 @@ def orders_stored(store: Store, written: dict[str, tuple[int, bool]]) -> list[Ev
 
 
 def _order_event_type(order: Order, new: bool) -> str:
-    # A new order is "created" whatever its status; a stored order that now reads Canceled is "cancelled".
+    # A new order is "created" whatever its status. "cancelled" only for the write that cancelled it: the upsert
+    # sets cancelled_at to Amazon's time of the first copy that reads Canceled, so this write is that copy exactly
+    # when the stored last_updated equals it; any later change of a cancelled order (or a buyer's cancellation
+    # request) is "updated".
     if new:
         return EventType.ORDER_CREATED
-    return EventType.ORDER_CANCELLED if payloads.is_cancelled(order) else EventType.ORDER_UPDATED
+    if order.cancelled_at is not None and order.cancelled_at == order.last_updated:
+        return EventType.ORDER_CANCELLED
+    return EventType.ORDER_UPDATED
 
 
 def package_settled(package: Package) -> Event | None:

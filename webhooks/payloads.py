@@ -18,9 +18,12 @@ from api.shipments import PackageSerializer, package_document
 from api.stores import StoreSerializer, store_document
 from shipping.models import Package
 from stores.models import Store
+from sync import order_state
 from sync.models import Order
 
-CANCELLED = {"CANCELED", "CANCELLED"}  # Orders API v0 (ordersV0.json OrderStatus) and 2026-01-01 spellings
+CANCELLED = (
+    order_state.CANCELLED_STATUSES
+)  # Orders API v0 (ordersV0.json OrderStatus) and 2026-01-01 spellings
 
 
 def as_json(document: dict[str, Any]) -> dict[str, Any]:
@@ -35,9 +38,13 @@ def store_payload(store: Store) -> dict[str, Any]:
 
 
 def order_payload(order: Order) -> dict[str, Any]:
-    """An order as the orders API shows it (api.orders.order_document: never Amazon's raw answer), with its items."""
+    """An order as the orders API shows it (api.orders.order_document: never Amazon's raw answer), with its items.
+    Never the ship-to address: an event is sent to any URL the tenant registered, and the address is shown only to
+    a key with the ship-to permission, audited (sync/ship_to.py); `ship_to` is always null here."""
     with translation.override(settings.LANGUAGE_CODE):
-        return as_json(dict(OrderSerializer(order_document(order)).data))
+        document = order_document(order, ship_to_permitted=False)
+        document["ship_to"] = None
+        return as_json(dict(OrderSerializer(document).data))
 
 
 def package_payload(package: Package) -> dict[str, Any]:
@@ -47,4 +54,4 @@ def package_payload(package: Package) -> dict[str, Any]:
 
 
 def is_cancelled(order: Order) -> bool:
-    return order.status.replace("_", "").upper() in {c.replace("_", "") for c in CANCELLED}
+    return order_state.is_cancelled_status(order.status)

@@ -190,6 +190,8 @@ class ParseTests(SimpleTestCase):
                 change_type="BuyerRequestedChange",
                 changed_at=datetime(2022, 11, 29, 19, 42, 4, 284000, tzinfo=UTC),
                 notification_id="d0e9e693-c3ad-4373-979f-ed4ec98dd746",
+                # The example is a buyer's cancellation request: ChangeReason "Buyer Requested Cancel".
+                cancel_requested=True,
             ),
         )
 

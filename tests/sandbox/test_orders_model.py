@@ -68,7 +68,7 @@ class IncludedDataTests(OrdersTestCase):
             self.assertEqual(blocks(order), ({"proceeds", "fulfillment"}, {"proceeds", "fulfillment"}))
 
     def test_a_dataset_the_sandbox_has_nothing_for_is_accepted_and_left_out(self) -> None:
-        for order in self.orders(includedData="BUYER,RECIPIENT,PROCEEDS"):
+        for order in self.orders(includedData="BUYER,TAX,PROCEEDS"):
             self.assertEqual(blocks(order)[0], {"proceeds"})
 
     def test_a_value_outside_the_models_enum_is_400(self) -> None:

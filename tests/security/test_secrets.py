@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
 import sys
+from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 from django.contrib import admin
 from django.core import mail
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.models import Membership, User
@@ -29,6 +32,7 @@ from tests.security.routes import (
     generic_url,
     tenant_url,
 )
+from tests.sync.ship_to_helpers import personal_values, with_role
 
 REFERRER_POLICIES = {"same-origin", "no-referrer", "strict-origin", "strict-origin-when-cross-origin"}
 
@@ -165,6 +169,103 @@ class SecretsInPagesTests(AuthorizedTenantTestCase):
         self.assertTrue(events)
         for e in events:
             self.assert_no_secret(f"{e.action} {e.outcome} {e.detail} {e.user_agent}", "an audit event")
+
+
+@override_settings(ORDER_SYNC_PAGE_SIZE=10, ORDER_SYNC_KEEP_RAW=True)
+class ShipToCensusTests(AuthorizedTenantTestCase):
+    """The ship-to address (personal data) loaded with the restricted role: found in no page, admin list or detail,
+    log line, e-mail, audit event, webhook body, str/repr, and not in clear in any table; erased after 30 days."""
+
+    def setUp(self) -> None:
+        self.enterContext(with_role())
+        super().setUp()
+        from django.utils import timezone
+
+        from sandbox import api as sandbox_api
+        from sync import tasks
+        from sync.models import Order, OrderSync
+        from tests.webhooks.census import make_endpoint
+
+        sandbox_api.set_time_scale(0)
+        endpoint = make_endpoint(self.tenant)
+        endpoint.events = ["order.created", "order.updated", "order.cancelled"]
+        endpoint.save()
+        self.store.initial_order_date = (timezone.now() - timedelta(days=3)).date()
+        self.store.save(update_fields=["initial_order_date"])
+        OrderSync.objects.filter(store=self.store).delete()
+        from authorizations.models import Authorization as Auth
+        from sync.order_state import prepare
+
+        prepare(Auth.objects.get(store=self.store, capability="orders"))
+        with (
+            captured_logs() as self.sync_logs,
+            mock.patch("webhooks.events.async_task"),
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            self.assertEqual(tasks.sync_orders(self.store.pk), "done")
+        self.orders = list(Order.objects.filter(store=self.store))
+        self.assertTrue(self.orders)
+        self.assertTrue(all(o.ship_to_personal for o in self.orders))
+        self.personal = personal_values(self.orders)
+
+    def assert_no_address(self, text: str, where: str) -> None:
+        for value in self.personal:
+            self.assertNotIn(value, text, f"a ship-to value found in {where}")
+
+    def test_no_address_in_any_page_admin_list_or_detail(self) -> None:
+        for url, page in self.owner_pages().items():
+            self.assert_no_address(page.content.decode(), url)
+        root = User.objects.create_superuser("root@example.org", PASSWORD)
+        client = Client()
+        client.force_login(root)
+        from sync.models import Order
+
+        prefix = "admin:sync_order"
+        urls = [reverse(f"{prefix}_changelist")]
+        urls += [reverse(f"{prefix}_change", args=[o.pk]) for o in self.orders[:5]]
+        for url in urls:
+            page = client.get(url)
+            self.assertEqual(page.status_code, 200, url)
+            self.assert_no_address(page.content.decode(), url)
+        self.assertTrue(Order.objects.exists())
+
+    def test_no_address_in_logs_emails_audit_events_webhook_bodies_or_str(self) -> None:
+        from authorizations.models import AuditEvent
+        from webhooks.models import Event
+
+        for line in self.sync_logs:
+            self.assert_no_address(line, f"log line {line[:80]!r}")
+        for message in mail.outbox:
+            self.assert_no_address(message.subject + message.body, "an email")
+        for e in AuditEvent.objects.all():
+            self.assert_no_address(f"{e.action} {e.outcome} {e.detail}", "an audit event")
+        events = list(Event.objects.all())
+        self.assertTrue(events)
+        for event in events:
+            self.assert_no_address(json.dumps(event.data), f"webhook {event.type}")
+        for model, row in portal_rows():
+            obj = model.objects.get(pk=row["id"])
+            self.assert_no_address(f"{obj} {obj!r}", f"str({model.__name__})")
+            for field, value in row.items():
+                self.assert_no_address(str(value), f"{model.__name__}.{field}")
+
+    def test_thirty_days_after_shipment_no_personal_field_is_left(self) -> None:
+        import time_machine
+        from django.utils import timezone
+
+        from sync import tasks
+        from sync.models import Order
+
+        now = timezone.now()
+        Order.objects.filter(store=self.store).update(shipped_at=now)
+        with time_machine.travel(now + timedelta(days=30, hours=1), tick=False):
+            self.assertEqual(tasks.erase_ship_to(), len(self.orders))
+        for model, row in portal_rows():
+            for field, value in row.items():
+                self.assert_no_address(str(value), f"{model.__name__}.{field}")
+        self.assertFalse(Order.objects.exclude(ship_to_personal="").exists())
+        # Encrypted, so a search in clear finds nothing either: the ciphertext is gone too.
+        self.assertTrue(all(o.ship_to_erased_at for o in Order.objects.all()))
 
 
 class SecurityHeaderTests(BaseTestCase):

@@ -6,12 +6,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from authorizations.models import AuditEvent
 from sandbox import api as sandbox_api
 from sandbox.models import SandboxOrder
 from shipping.models import Package
+from sync import ship_to
+from sync.models import Order
+from tests.api.order_helpers import store_orders
+from tests.base import BaseTestCase
 from tests.shipping.helpers import ShippingTestCase
+from tests.sync.test_ship_to import with_address
 
 
 class OrderPageTests(ShippingTestCase):
@@ -106,3 +112,35 @@ class OrderPageTests(ShippingTestCase):
         self.login(self.alice)
         page = self.client.get(reverse("sync:orders", args=[self.store.code]))
         self.assertContains(page, f'href="{self.url}"')
+
+
+class OrderPageShipToTests(BaseTestCase):
+    """The ship-to address on the order page (sync/ship_to.py `for_page`), over HTTP: whole for members, audited;
+    city and country for viewers; a buyer's cancellation request flagged."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        store_orders(self.store, [with_address("111-0000007-0000001")])
+        self.url = reverse("shipping:order", args=[self.store.code, "111-0000007-0000001"])
+
+    def test_a_member_reads_the_whole_address_and_the_read_is_audited_without_it(self) -> None:
+        self.login(self.bob)
+        page = self.client.get(self.url)
+        self.assertContains(page, "111-0000007-0000001 Main St")
+        self.assertContains(page, "Buyer 111-0000007-0000001")
+        event = AuditEvent.objects.get(action=ship_to.READ_ACTION)
+        self.assertEqual(event.user, self.bob)
+        self.assertNotIn("Main St", event.detail)
+
+    def test_a_viewer_sees_the_city_and_country_only(self) -> None:
+        self.login(self.vera)
+        page = self.client.get(self.url)
+        self.assertContains(page, "Seattle")
+        self.assertNotContains(page, "Main St")
+        self.assertNotContains(page, "Buyer 111-0000007-0000001")
+        self.assertFalse(AuditEvent.objects.filter(action=ship_to.READ_ACTION).exists())
+
+    def test_a_buyers_cancellation_request_is_flagged_on_the_page(self) -> None:
+        Order.objects.update(cancel_requested_at=timezone.now())
+        self.login(self.alice)
+        self.assertContains(self.client.get(self.url), 'data-testid="cancel-requested"')
