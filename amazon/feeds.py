@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -316,12 +315,7 @@ def create_feed(
 
 
 def _datetime(value: Any, name: str) -> datetime | None:
-    if value is None:
-        return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise FeedError("bad_response", f"{name} is not an ISO 8601 date-time")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return reports.datetime_field(value, name, error=FeedError)
 
 
 def parse_feed(doc: Any, rate_limit: float | None = None) -> Feed:

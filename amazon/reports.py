@@ -240,12 +240,16 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _datetime(value: Any, name: str, *, required: bool = False) -> datetime | None:
+def datetime_field(
+    value: Any, name: str, *, required: bool = False, error: type[spapi.SpApiError] = ReportError
+) -> datetime | None:
+    """An ISO 8601 date-time of a Reports or Feeds answer (UTC when it carries no offset); None when absent and not
+    required; anything else is `error` bad_response."""
     if value is None and not required:
         return None
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
-        raise ReportError("bad_response", f"{name} is not an ISO 8601 date-time")
+        raise error("bad_response", f"{name} is not an ISO 8601 date-time")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -291,7 +295,7 @@ def parse_report(doc: Any, rate_limit: float | None = None) -> Report:
         raise ReportError("bad_response", "reportId and reportType are required")
     marketplaces = doc.get("marketplaceIds") or []
     document_id = doc.get("reportDocumentId")
-    created = _datetime(doc.get("createdTime"), "createdTime", required=True)
+    created = datetime_field(doc.get("createdTime"), "createdTime", required=True)
     assert created is not None
     return Report(
         report_id=report_id,
@@ -299,10 +303,10 @@ def parse_report(doc: Any, rate_limit: float | None = None) -> Report:
         processing_status=status,
         created_time=created,
         marketplace_ids=tuple(str(m) for m in marketplaces if isinstance(m, str)),
-        data_start_time=_datetime(doc.get("dataStartTime"), "dataStartTime"),
-        data_end_time=_datetime(doc.get("dataEndTime"), "dataEndTime"),
-        processing_start_time=_datetime(doc.get("processingStartTime"), "processingStartTime"),
-        processing_end_time=_datetime(doc.get("processingEndTime"), "processingEndTime"),
+        data_start_time=datetime_field(doc.get("dataStartTime"), "dataStartTime"),
+        data_end_time=datetime_field(doc.get("dataEndTime"), "dataEndTime"),
+        processing_start_time=datetime_field(doc.get("processingStartTime"), "processingStartTime"),
+        processing_end_time=datetime_field(doc.get("processingEndTime"), "processingEndTime"),
         report_document_id=document_id if isinstance(document_id, str) and document_id else None,
         rate_limit=rate_limit,
     )
@@ -422,8 +426,8 @@ def order_rows(text: str) -> list[OrderRow]:
     out = []
     for row in rows:
         try:
-            purchased = _datetime(row["purchase-date"], "purchase-date", required=True)
-            updated = _datetime(row["last-updated-date"], "last-updated-date", required=True)
+            purchased = datetime_field(row["purchase-date"], "purchase-date", required=True)
+            updated = datetime_field(row["last-updated-date"], "last-updated-date", required=True)
             quantity = int(row["quantity"])
         except (ReportError, ValueError) as exc:
             raise ReportError("document_unreadable", f"a row of the report is not readable: {exc}") from exc
