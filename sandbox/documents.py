@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -55,6 +55,15 @@ def presigned_url(document: SandboxDocument, method: str, at: datetime) -> str:
     base = settings.SANDBOX_BASE_URL.rstrip("/")
     region = document.seller.region.lower()
     return f"{base}/{region}/s3/{document.document_id}?{urlencode(query)}"
+
+
+def download_answer(document: SandboxDocument, id_field: str, at: datetime) -> JsonResponse:
+    """getReportDocument / getFeedDocument: the document's id (under the model's field name), a URL signed for the
+    next minutes, and compressionAlgorithm GZIP when it is compressed (absent otherwise, as in the models)."""
+    body: dict[str, str] = {id_field: document.document_id, "url": presigned_url(document, "GET", at)}
+    if document.compressed:
+        body["compressionAlgorithm"] = "GZIP"
+    return JsonResponse(body)
 
 
 def new_document(seller: SandboxSeller, kind: str, at: datetime, **fields: object) -> SandboxDocument:

@@ -103,13 +103,7 @@ def get_feed_document(request: HttpRequest, call: Call, document_id: str) -> Htt
     )
     if document is None:
         raise BadRequest(f"Feed document {document_id[:120]} was not found.", status=404, code="NotFound")
-    body: dict[str, Any] = {
-        "feedDocumentId": document.document_id,
-        "url": documents.presigned_url(document, "GET", call.at),
-    }
-    if document.compressed:
-        body["compressionAlgorithm"] = "GZIP"
-    return JsonResponse(body)
+    return documents.download_answer(document, "feedDocumentId", call.at)
 
 
 def _marketplaces(body: dict[str, Any], call: Call) -> list[str]:

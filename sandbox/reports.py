@@ -359,10 +359,4 @@ def get_report_document(request: HttpRequest, call: Call, document_id: str) -> H
     )
     if document is None:
         raise BadRequest(f"Report document {document_id[:120]} was not found.", status=404, code="NotFound")
-    body: dict[str, Any] = {
-        "reportDocumentId": document.document_id,
-        "url": documents.presigned_url(document, "GET", call.at),
-    }
-    if document.compressed:
-        body["compressionAlgorithm"] = "GZIP"
-    return JsonResponse(body)
+    return documents.download_answer(document, "reportDocumentId", call.at)
