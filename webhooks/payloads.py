@@ -18,12 +18,7 @@ from api.shipments import PackageSerializer, package_document
 from api.stores import StoreSerializer, store_document
 from shipping.models import Package
 from stores.models import Store
-from sync import order_state
 from sync.models import Order
-
-CANCELLED = (
-    order_state.CANCELLED_STATUSES
-)  # Orders API v0 (ordersV0.json OrderStatus) and 2026-01-01 spellings
 
 
 def as_json(document: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +46,3 @@ def package_payload(package: Package) -> dict[str, Any]:
     """A package as the API shows it (api.shipments.package_document: with its order's Amazon id and store code)."""
     with translation.override(settings.LANGUAGE_CODE):
         return as_json(dict(PackageSerializer(package_document(package)).data))
-
-
-def is_cancelled(order: Order) -> bool:
-    return order_state.is_cancelled_status(order.status)
